@@ -1,0 +1,50 @@
+# ccrun: a plain Makefile over go. `make` builds bin/ccrun; `make test` runs everything
+# (it installs the test dependencies first and must run as root on Debian 12).
+GO        ?= go
+TAGS      := containers_image_openpgp exclude_graphdriver_btrfs exclude_graphdriver_devicemapper
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+GOBUILD   := CGO_ENABLED=0 $(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)'
+GOTEST    := CGO_ENABLED=1 $(GO) test -tags '$(TAGS)'
+UNIT_PKGS  = $(shell $(GO) list -tags '$(TAGS)' ./... | grep -v /integration)
+TEST_USER ?= ccrun-test
+
+.PHONY: all build deps test test-unit test-integration test-root test-rootless test-vm lint bench clean
+
+all: build
+
+build:
+	$(GOBUILD) -o bin/ccrun ./cmd/ccrun
+
+# Installs the Debian packages the tests use and the unprivileged test user
+# with /etc/subuid and /etc/subgid ranges. Idempotent; needs root.
+deps:
+	integration/setup/deps.sh $(TEST_USER)
+
+test: deps lint test-unit test-integration test-vm
+
+test-unit:
+	$(GOTEST) -race -count=1 $(UNIT_PKGS)
+
+test-integration: test-root test-rootless
+
+# The integration suite drives bin/ccrun as a user would: once as root, once as the
+# unprivileged test user (same test binary, copied where that user can run it).
+test-root: build
+	CCRUN_BIN=$(CURDIR)/bin/ccrun $(GOTEST) -count=1 -timeout 20m ./integration/
+
+test-rootless: build
+	integration/setup/as-user.sh $(TEST_USER) $(CURDIR)/bin/ccrun
+
+test-vm: build
+	integration/vm/test.sh
+
+lint:
+	$(GO) vet -tags '$(TAGS)' ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+
+bench: build
+	integration/bench/bench.sh
+
+clean:
+	rm -rf bin

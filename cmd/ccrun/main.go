@@ -1,0 +1,240 @@
+// Command ccrun runs containers without a daemon and without root.
+//
+// See rootless/doc.go for how a container is made, and `ccrun help` for how to use it.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/pflag"
+	"go.podman.io/storage/pkg/reexec"
+
+	"github.com/ccrun/ccrun/rootless"
+	"github.com/ccrun/ccrun/uidmap"
+)
+
+var version = "dev"
+
+func main() {
+	// ccrun's own re-executed stages come first: they must not pay for, or be
+	// confused by, anything the command line parser would do.
+	if len(os.Args) > 0 && os.Args[0] == rootless.InitName {
+		rootless.InitMain()
+	}
+	rootless.FinishReexec()
+	// containers/storage re-executes ccrun to unpack layers in a chroot.
+	if reexec.Init() {
+		return
+	}
+	os.Exit(ccrun(os.Args[1:], os.Stderr))
+}
+
+// commands is the table of subcommands, in the order `ccrun --help` lists them.
+func commands() []*command {
+	return []*command{runCommand, versionCommand}
+}
+
+const globalUsage = `Usage: ccrun [global flags] COMMAND [flags] [ARG...]
+
+Run containers without a daemon and without root.
+
+Commands:
+%s
+Global flags:
+%s
+Run 'ccrun COMMAND --help' for more about a command.
+`
+
+func ccrun(args []string, stderr io.Writer) int {
+	g := &globals{}
+	fs := pflag.NewFlagSet("ccrun", pflag.ContinueOnError)
+	fs.SetInterspersed(false)
+	fs.SetOutput(io.Discard)
+	fs.BoolVar(&g.Debug, "debug", false, "narrate each kernel step on stderr")
+	fs.StringVar(&g.Root, "root", "", "image store directory (default ~/.local/share/ccrun/storage, root: /var/lib/ccrun/storage)")
+	fs.StringVar(&g.RunRoot, "runroot", "", "run state directory (default $XDG_RUNTIME_DIR/ccrun, root: /run/ccrun)")
+	help := fs.BoolP("help", "h", false, "show this help")
+	showVersion := fs.BoolP("version", "v", false, "print the version")
+	if err := fs.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "ccrun: %v\n\n", err)
+		fmt.Fprintf(stderr, globalUsage, commandList(), fs.FlagUsages())
+		return 125
+	}
+	setupLogging(g.Debug, stderr)
+	rest := fs.Args()
+	switch {
+	case *showVersion:
+		rest = []string{"version"}
+	case *help || len(rest) == 0 || rest[0] == "help" && len(rest) == 1:
+		fmt.Fprintf(stderr, globalUsage, commandList(), fs.FlagUsages())
+		if *help || len(rest) > 0 {
+			return 0
+		}
+		return 125
+	case rest[0] == "help":
+		rest = []string{rest[1], "--help"}
+	}
+	cmd, cmdArgs := findCommand(rest)
+	if cmd == nil {
+		fmt.Fprintf(stderr, "ccrun: unknown command %q\nRun 'ccrun --help' for the list of commands.\n", rest[0])
+		return 125
+	}
+	return runCommandLine(g, cmd, cmdArgs, stderr)
+}
+
+func findCommand(args []string) (*command, []string) {
+	for _, c := range commands() {
+		names := append([]string{c.Name}, c.Aliases...)
+		for _, n := range names {
+			words := strings.Fields(n)
+			if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == n {
+				return c, args[len(words):]
+			}
+		}
+	}
+	return nil, nil
+}
+
+func commandList() string {
+	var b strings.Builder
+	for _, c := range commands() {
+		fmt.Fprintf(&b, "  %-14s %s\n", c.Name, c.Short)
+	}
+	return b.String()
+}
+
+func runCommandLine(g *globals, c *command, args []string, stderr io.Writer) int {
+	fs := pflag.NewFlagSet(c.Name, pflag.ContinueOnError)
+	fs.SetInterspersed(c.Interspersed)
+	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
+	help := fs.Bool("help", false, "show this help")
+	run := c.Flags(fs)
+	usage := func() {
+		fmt.Fprintf(stderr, "Usage: ccrun %s\n\n%s\n", c.Usage, c.Short)
+		if c.Long != "" {
+			fmt.Fprintf(stderr, "\n%s\n", strings.TrimSpace(c.Long))
+		}
+		fmt.Fprintf(stderr, "\nFlags:\n%s", fs.FlagUsages())
+	}
+	if err := fs.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "ccrun %s: %v\n\n", c.Name, err)
+		usage()
+		return 125
+	}
+	if *help {
+		usage()
+		return 0
+	}
+	if c.UserNS && rootlessMode() && !rootless.InUserNS() {
+		return enterUserNS(fs, stderr)
+	}
+	err := run(g, fs.Args())
+	var exit *exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &exit):
+		return exit.code
+	case isUsage(err):
+		fmt.Fprintf(stderr, "ccrun %s: %v\n\n", c.Name, err)
+		usage()
+		return 125
+	}
+	printError(stderr, err)
+	return 125
+}
+
+// printError prints err once, and its hint when it carries one.
+func printError(w io.Writer, err error) {
+	fmt.Fprintf(w, "ccrun: %v\n", err)
+	var h *rootless.HintError
+	if errors.As(err, &h) {
+		fmt.Fprintf(w, "hint: %s\n", h.Hint)
+	}
+}
+
+// withHint attaches the fix to an error; main prints it on a line of its own.
+func withHint(err error, hint string) error { return &rootless.HintError{Err: err, Hint: hint} }
+
+// rootlessMode is true when ccrun was started by an ordinary user, including inside
+// its own user namespace (where it is uid 0, but only there).
+func rootlessMode() bool { return os.Geteuid() != 0 || rootless.InUserNS() }
+
+// hostUID is the caller's uid on the host.
+func hostUID() int {
+	if rootless.InUserNS() {
+		var uid int
+		if _, err := fmt.Sscan(os.Getenv("_CONTAINERS_ROOTLESS_UID"), &uid); err == nil {
+			return uid
+		}
+	}
+	return os.Getuid()
+}
+
+// enterUserNS is P0 of a rootless command: it runs the same command line again in
+// ccrun's user namespace and exits as that process did.
+func enterUserNS(fs *pflag.FlagSet, stderr io.Writer) int {
+	uid, gid := os.Getuid(), os.Getgid()
+	plans, err := uidmap.ForUser(uint32(uid), uint32(gid))
+	if err != nil {
+		printError(stderr, err)
+		return 125
+	}
+	if plans.Warning != "" {
+		fmt.Fprintf(stderr, "ccrun: warning: %s\n", plans.Warning)
+	}
+	slog.Debug("user namespace plan", "uid_map", plans.UID, "gid_map", plans.GID)
+	// With -t, P1 will own the terminal and must stay in the foreground group.
+	foreground := false
+	if f := fs.Lookup("tty"); f != nil && f.Value.String() == "true" {
+		foreground = true
+	}
+	var term *rootless.Terminal
+	if foreground && rootless.IsTerminal(0) {
+		// Save the terminal so that it is restored however P1 ends, even killed.
+		if t, err := rootless.MakeRaw(0); err == nil {
+			if err := t.Restore(); err == nil {
+				term = t
+			}
+		}
+	}
+	ws, err := rootless.Reexec(rootless.ReexecOptions{
+		MapIDs: plans.Write, UID: uid, GID: gid, Foreground: foreground,
+	})
+	if term != nil {
+		_ = term.Restore()
+	}
+	if err != nil {
+		printError(stderr, err)
+		return 125
+	}
+	return exitCode(ws)
+}
+
+// exitCode is the shell's view of a wait status: the exit code, or 128+N after a
+// fatal signal N.
+func exitCode(ws syscall.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}
+
+func setupLogging(debug bool, w io.Writer) {
+	level := slog.LevelWarn
+	if debug {
+		level = slog.LevelDebug
+	}
+	stage := "ccrun:[0:host]"
+	if rootless.InUserNS() {
+		stage = "ccrun:[1:userns]"
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})).With("stage", stage))
+}

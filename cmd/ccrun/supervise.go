@@ -1,0 +1,214 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ccrun/ccrun/rootless"
+)
+
+// podmanCaps is the capability set of a container's root by default, podman's:
+// enough to install packages and run daemons that drop privileges, nothing that
+// administers the machine (capabilities(7)).
+const podmanCaps = 1<<unix.CAP_CHOWN | 1<<unix.CAP_DAC_OVERRIDE | 1<<unix.CAP_FOWNER |
+	1<<unix.CAP_FSETID | 1<<unix.CAP_KILL | 1<<unix.CAP_NET_BIND_SERVICE |
+	1<<unix.CAP_SETFCAP | 1<<unix.CAP_SETGID | 1<<unix.CAP_SETPCAP |
+	1<<unix.CAP_SETUID | 1<<unix.CAP_SYS_CHROOT
+
+// buildSpec assembles the init's spec from the prepared root and process.
+func buildSpec(o *runOptions, id string, root rootless.Root, proc rootless.Process) *rootless.Spec {
+	hostname := o.hostname
+	if hostname == "" {
+		hostname = id[:12]
+	}
+	userNS := rootless.InUserNS()
+	devptsGID := 5
+	if userNS && !gidMapped(5) {
+		devptsGID = -1
+	}
+	proc.Terminal = o.tty
+	if o.tty {
+		proc.Rows, proc.Cols = rootless.WindowSize(1)
+		if proc.Rows == 0 {
+			proc.Rows, proc.Cols = rootless.WindowSize(0)
+		}
+	}
+	return &rootless.Spec{
+		ID:              id,
+		Hostname:        hostname,
+		Root:            root,
+		Process:         proc,
+		Mounts:          rootless.StandardMounts(rootless.PlanOptions{DevptsGID: devptsGID}),
+		MaskedPaths:     rootless.MaskedPaths,
+		ReadonlyPaths:   rootless.ReadonlyPaths,
+		UserNS:          userNS,
+		DevptsGID:       devptsGID,
+		Caps:            rootless.Caps{Bounding: podmanCaps, Effective: podmanCaps, Permitted: podmanCaps},
+		NoNewPrivileges: true,
+		Debug:           o.debug,
+	}
+}
+
+// gidMapped reports whether gid is mapped in our user namespace.
+func gidMapped(gid uint32) bool {
+	b, err := os.ReadFile("/proc/self/gid_map")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		var in, out, n uint32
+		if _, err := fmt.Sscan(line, &in, &out, &n); err == nil && gid >= in && gid-in < n {
+			return true
+		}
+	}
+	return false
+}
+
+// startAndWait starts the init, connects the terminal, forwards signals and waits
+// for the container's PID 1. It returns its exit status the shell way.
+func startAndWait(o *runOptions, id string, root rootless.Root, proc rootless.Process) (int, error) {
+	spec := buildSpec(o, id, root, proc)
+	stdin, err := containerStdin(o)
+	if err != nil {
+		return 0, err
+	}
+	defer stdin.Close()
+	// Signals that arrive while the container starts are kept and delivered then.
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+	defer signal.Stop(sigs)
+
+	c, err := rootless.StartInit(spec, rootless.InitOptions{CgroupFD: -1, Stdin: stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+	var ee *rootless.ExecError
+	if errors.As(err, &ee) {
+		fmt.Fprintf(os.Stderr, "ccrun: %s\n", ee.Msg)
+		return ee.Code, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var term *terminalRelay
+	if c.Pty != nil {
+		if term, err = relayTerminal(c.Pty, o.interactive); err != nil {
+			_ = c.Signal(unix.SIGKILL)
+			<-c.Done()
+			return 0, err
+		}
+	}
+	ws := supervise(c, sigs, time.Duration(o.stopTimeout)*time.Second, term)
+	if term != nil {
+		term.finish()
+	}
+	return exitCode(ws), nil
+}
+
+func containerStdin(o *runOptions) (*os.File, error) {
+	if o.interactive && !o.tty {
+		fd, err := unix.FcntlInt(0, unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("duplicate stdin: %w", err)
+		}
+		return os.NewFile(uintptr(fd), "stdin"), nil
+	}
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
+	}
+	return f, nil
+}
+
+// supervise forwards signals to the container until its PID 1 exits. A PID 1 acts
+// only on signals it handles (pid_namespaces(7)), so one that ignores SIGINT or
+// SIGTERM could never be stopped: a second Ctrl-C, or the stop timeout after the
+// first SIGINT or SIGTERM, sends SIGKILL, which the kernel always delivers.
+func supervise(c *rootless.Container, sigs <-chan os.Signal, timeout time.Duration, term *terminalRelay) syscall.WaitStatus {
+	var deadline <-chan time.Time
+	interrupts := 0
+	for {
+		select {
+		case ws := <-c.Done():
+			return ws
+		case s := <-sigs:
+			if s == unix.SIGWINCH {
+				if term != nil {
+					term.resize()
+				}
+				continue
+			}
+			slog.Debug("forward signal", "signal", s, "pid", c.Pid)
+			_ = c.Signal(s)
+			if s == unix.SIGINT {
+				interrupts++
+			}
+			if interrupts >= 2 {
+				slog.Debug("second interrupt: SIGKILL", "pid", c.Pid)
+				_ = c.Signal(unix.SIGKILL)
+			}
+			if (s == unix.SIGINT || s == unix.SIGTERM) && deadline == nil {
+				deadline = time.After(timeout)
+			}
+		case <-deadline:
+			slog.Debug("stop timeout: SIGKILL", "pid", c.Pid)
+			_ = c.Signal(unix.SIGKILL)
+		}
+	}
+}
+
+// terminalRelay copies between the caller's terminal and the container's pty.
+type terminalRelay struct {
+	pty     *os.File
+	raw     *rootless.Terminal
+	outDone chan struct{}
+}
+
+func relayTerminal(pty *os.File, interactive bool) (*terminalRelay, error) {
+	t := &terminalRelay{pty: pty, outDone: make(chan struct{})}
+	if interactive && rootless.IsTerminal(0) {
+		raw, err := rootless.MakeRaw(0)
+		if err != nil {
+			return nil, err
+		}
+		t.raw = raw
+	}
+	if interactive {
+		go func() { _, _ = io.Copy(pty, os.Stdin) }()
+	}
+	go func() {
+		// Ends with EIO once the container's last holder of the pty exits.
+		_, _ = io.Copy(os.Stdout, pty)
+		close(t.outDone)
+	}()
+	return t, nil
+}
+
+func (t *terminalRelay) resize() {
+	for _, fd := range []int{0, 1} {
+		if rootless.IsTerminal(fd) {
+			rootless.ResizePty(t.pty, fd)
+			return
+		}
+	}
+}
+
+// finish drains the container's last output and restores the caller's terminal.
+func (t *terminalRelay) finish() {
+	select {
+	case <-t.outDone:
+	case <-time.After(2 * time.Second):
+	}
+	if t.raw != nil {
+		if err := t.raw.Restore(); err != nil {
+			fmt.Fprintf(os.Stderr, "ccrun: %v\n", err)
+		}
+	}
+	t.pty.Close()
+}

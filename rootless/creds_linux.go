@@ -1,0 +1,125 @@
+package rootless
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// lastCap is the highest capability number this code knows (CAP_CHECKPOINT_RESTORE).
+const lastCap = 40
+
+// setCredentials becomes the container's user with exactly the capabilities of the
+// spec. The order is forced by the kernel (capabilities(7), credentials(7)):
+//
+//  1. drop from the bounding set what the container must never regain — this needs
+//     CAP_SETPCAP, so it happens while we are still fully privileged;
+//  2. setgroups, setresgid, setresuid — with PR_SET_KEEPCAPS so that becoming a
+//     non-zero uid does not wipe the permitted set before step 3;
+//  3. capset the effective, permitted and inheritable sets; a non-root user gets
+//     none, as with Docker;
+//  4. clear the ambient set, so no capability survives execve by inheritance.
+func setCredentials(id *Identity, c Caps) error {
+	for cap := 0; cap <= lastCap; cap++ {
+		if c.Bounding&(1<<cap) != 0 {
+			continue
+		}
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(cap), 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
+			return fmt.Errorf("drop capability %d from the bounding set: %w", cap, err)
+		}
+	}
+	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("set keepcaps: %w", err)
+	}
+	if err := setGroups(id); err != nil {
+		return err
+	}
+	slog.Debug("setresgid/setresuid", "uid", id.UID, "gid", id.GID, "groups", id.Groups)
+	// The syscall package applies these to every thread of the Go runtime.
+	if err := syscall.Setresgid(int(id.GID), int(id.GID), int(id.GID)); err != nil {
+		return idError("setresgid", id.GID, err)
+	}
+	if err := syscall.Setresuid(int(id.UID), int(id.UID), int(id.UID)); err != nil {
+		return idError("setresuid", id.UID, err)
+	}
+	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("clear keepcaps: %w", err)
+	}
+	if id.UID != 0 {
+		c.Effective, c.Permitted, c.Inheritable = 0, 0, 0
+	}
+	if err := capset(c); err != nil {
+		return err
+	}
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("clear ambient capabilities: %w", err)
+	}
+	return nil
+}
+
+// setGroups sets the supplementary groups. In a user namespace whose gid map was
+// written without newgidmap, setgroups(2) is denied for good (user_namespaces(7),
+// /proc/PID/setgroups); the process then keeps an empty list, which is what it has.
+func setGroups(id *Identity) error {
+	groups := make([]int, len(id.Groups))
+	for i, g := range id.Groups {
+		groups[i] = int(g)
+	}
+	err := syscall.Setgroups(groups)
+	if err == nil {
+		return nil
+	}
+	if b, rerr := os.ReadFile("/proc/self/setgroups"); rerr == nil && strings.TrimSpace(string(b)) == "deny" {
+		if len(groups) <= 1 {
+			return nil
+		}
+		return fmt.Errorf("set supplementary groups %v: setgroups is denied in this user namespace (no subordinate gids)", id.Groups)
+	}
+	return fmt.Errorf("set supplementary groups %v: %w", id.Groups, err)
+}
+
+func idError(call string, id uint32, err error) error {
+	err = fmt.Errorf("%s %d: %w", call, id, err)
+	if errors.Is(err, unix.EINVAL) {
+		return &ExecError{err.Error() + " (the id is not mapped in the container's user namespace: it needs subordinate ids in /etc/subuid and /etc/subgid)", 125}
+	}
+	return err
+}
+
+func capset(c Caps) error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	data := [2]unix.CapUserData{
+		{Effective: uint32(c.Effective), Permitted: uint32(c.Permitted), Inheritable: uint32(c.Inheritable)},
+		{Effective: uint32(c.Effective >> 32), Permitted: uint32(c.Permitted >> 32), Inheritable: uint32(c.Inheritable >> 32)},
+	}
+	slog.Debug("capset", "effective", fmt.Sprintf("%#x", c.Effective), "permitted", fmt.Sprintf("%#x", c.Permitted),
+		"inheritable", fmt.Sprintf("%#x", c.Inheritable), "bounding", fmt.Sprintf("%#x", c.Bounding))
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("set capabilities: %w", err)
+	}
+	return nil
+}
+
+// installSeccomp loads the compiled filter, the very last step before execve so
+// that the filter does not have to allow the init's own set-up calls.
+func installSeccomp(prog []byte) error {
+	if len(prog) == 0 {
+		return nil
+	}
+	if len(prog)%8 != 0 {
+		return fmt.Errorf("install seccomp filter: program of %d bytes is not whole instructions", len(prog))
+	}
+	fprog := unix.SockFprog{Len: uint16(len(prog) / 8), Filter: (*unix.SockFilter)(unsafe.Pointer(&prog[0]))}
+	slog.Debug("seccomp", "instructions", fprog.Len)
+	_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&fprog)))
+	if errno != 0 {
+		return fmt.Errorf("install seccomp filter: %w", errno)
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+// Package rootless turns an ordinary process into a container: it enters a user
+// namespace as an unprivileged user, starts the container's init in fresh mount, PID,
+// UTS, IPC, network and cgroup namespaces, builds the root filesystem there, and
+// finally execs the command. It is the part of ccrun that talks to the kernel.
+//
+// # The lesson
+//
+// A container is not a kernel object. It is an ordinary process that the kernel was
+// asked to show a private view of the system:
+//
+//   - a user namespace (user_namespaces(7)) maps uid 0 inside to your own uid outside,
+//     and uids 1..65535 to the subordinate range /etc/subuid lends you. Inside, the
+//     process holds every capability, but only over objects its namespace owns;
+//   - a mount namespace (mount_namespaces(7)) gives it its own mount table, so it can
+//     mount an overlay, /proc and /dev and then pivot_root(2) into the new root without
+//     the host ever seeing those mounts;
+//   - a PID namespace (pid_namespaces(7)) makes the command PID 1, and when PID 1 dies
+//     the kernel kills everything else in the namespace;
+//   - UTS, IPC, network and cgroup namespaces privatise the hostname, System V IPC and
+//     POSIX message queues, the network stack (only a loopback device), and the view of
+//     /proc/self/cgroup.
+//
+// # Why three processes
+//
+// Go cannot unshare(CLONE_NEWUSER) in a running program, because the Go runtime is
+// always multi-threaded and the kernel refuses a user namespace to a threaded process.
+// So ccrun starts itself again, with clone flags, and names each stage:
+//
+//	P0  ccrun                host, your uid. Parses the command line; when not root,
+//	                         re-executes the same command line in a new user+mount
+//	                         namespace (Reexec) and maps ids with newuidmap/newgidmap;
+//	                         forwards signals; exits with P1's status.
+//	P1  ccrun (in userns)    "root" in the user namespace: opens the image store,
+//	                         pulls, creates the container, and supervises: starts P2,
+//	                         relays the terminal, forwards signals, waits, cleans up.
+//	                         As real root there is no user namespace and P0 is P1.
+//	P2  ccrun:[2:init]       PID 1 of the new namespaces: mounts, pivot_root, hostname,
+//	                         loopback, drops privileges, execve()s the command, which
+//	                         becomes PID 1. No ccrun code is left in the container.
+//
+// P1 must execute itself twice when rootless. Capabilities are computed at execve
+// (capabilities(7)): a process exec'd into a new user namespace before its uid_map is
+// written runs with an unmapped uid and so gets none. P1 waits on its sync socket until
+// P0 has run newuidmap, then execs once more, now as uid 0 of the namespace with a full
+// set. P2 is cloned by P1 inside the already mapped namespace and needs no second exec.
+//
+// Every parent sets Pdeathsig=SIGKILL on its child from a goroutine locked to its OS
+// thread (the signal fires when the parent *thread* exits): kill P0 with SIGKILL and
+// P1 dies, then P2, and with PID 1 the whole PID namespace. The container's mounts
+// live only in its own mount namespace, so nothing stays mounted either.
+//
+// # Talking between stages
+//
+// The stages share a SOCK_SEQPACKET socketpair passed as fd 3 (see sync.go): the spec
+// goes down as JSON (never in argv or the environment), errors and the terminal's
+// pseudoterminal master (SCM_RIGHTS) come back up. The socket is close-on-exec in P2,
+// so a successful execve of the command shows up in P1 as end-of-file.
+//
+// # Read
+//
+// namespaces(7), user_namespaces(7), mount_namespaces(7), pid_namespaces(7),
+// pivot_root(2), capabilities(7), openat2(2), open_tree(2), move_mount(2),
+// fsopen(2), mount_setattr(2), pty(7), credentials(7).
+//
+// # See it
+//
+//	ccrun --debug run --rootfs ~/busybox-root true
+//
+// narrates each step: the clone flags, the newuidmap argv, every mount with its
+// options, pivot_root and the final execve.
+package rootless

@@ -1,0 +1,178 @@
+package rootless
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// InitName is argv[0] of the init stage, as ps(1) shows it while it sets up.
+const InitName = "ccrun:[2:init]"
+
+// InitOptions say how to start the init (P2).
+type InitOptions struct {
+	// CgroupFD, when >= 0, is the cgroup directory the init starts in
+	// (clone3 with CLONE_INTO_CGROUP), so no process of the container ever runs
+	// outside its limits.
+	CgroupFD int
+	// Stdin, Stdout, Stderr are the container's standard streams without a
+	// terminal; with Spec.Process.Terminal they only carry the init's own messages.
+	Stdin, Stdout, Stderr *os.File
+}
+
+// Container is a started init: after Start returns, the command runs as PID 1.
+type Container struct {
+	Pid int
+	// Pty is the master side of the container's terminal (with -t), else nil.
+	Pty  *os.File
+	cmd  *exec.Cmd
+	done chan syscall.WaitStatus
+}
+
+// ExecError is a failure of the init before or at execve, with the exit status ccrun
+// should report (125, 126 or 127).
+type ExecError struct {
+	Msg  string
+	Code int
+}
+
+func (e *ExecError) Error() string { return e.Msg }
+
+// cloneFlags are the namespaces of the init. The user namespace, when there is one,
+// is P1's, already mapped; the rest are new.
+const cloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS |
+	unix.CLONE_NEWIPC | unix.CLONE_NEWNET | unix.CLONE_NEWCGROUP
+
+// StartInit starts the init stage in new namespaces, sends it the spec and waits
+// until it has exec'd the command (the sync socket reaches end-of-file) or failed.
+func StartInit(spec *Spec, opts InitOptions) (*Container, error) {
+	parent, child, err := socketPair()
+	if err != nil {
+		return nil, err
+	}
+	defer parent.Close()
+	cmd := &exec.Cmd{
+		Path:       "/proc/self/exe",
+		Args:       []string{InitName},
+		Env:        []string{}, // the init needs nothing from ours; the spec says all
+		Stdin:      opts.Stdin,
+		Stdout:     opts.Stdout,
+		Stderr:     opts.Stderr,
+		ExtraFiles: []*os.File{child},
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: cloneFlags,
+			Pdeathsig:  syscall.SIGKILL,
+			// A session of its own: the container never shares the caller's
+			// controlling terminal, so it cannot TIOCSTI into the caller's shell.
+			Setsid: true,
+		},
+	}
+	if spec.Debug {
+		cmd.Env = []string{"CCRUN_DEBUG=1"}
+	}
+	if opts.CgroupFD >= 0 {
+		cmd.SysProcAttr.UseCgroupFD = true
+		cmd.SysProcAttr.CgroupFD = opts.CgroupFD
+	}
+	slog.Debug("clone P2", "flags", flagNames(cloneFlags), "into_cgroup", opts.CgroupFD >= 0)
+
+	c := &Container{cmd: cmd, done: make(chan syscall.WaitStatus, 1)}
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // Pdeathsig follows the starting thread (prctl(2))
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		_ = cmd.Wait()
+		c.done <- cmd.ProcessState.Sys().(syscall.WaitStatus)
+	}()
+	err = <-started
+	child.Close()
+	if err != nil {
+		return nil, fmt.Errorf("start init: %w", err)
+	}
+	c.Pid = cmd.Process.Pid
+	if err := send(parent, message{Type: msgSpec, Spec: spec}); err != nil {
+		c.kill()
+		return nil, err
+	}
+	if err := c.waitExec(parent); err != nil {
+		c.kill()
+		return nil, err
+	}
+	return c, nil
+}
+
+// waitExec reads the init's messages until its end of the socket closes on execve.
+func (c *Container) waitExec(parent *os.File) error {
+	for {
+		m, fds, err := recv(parent)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("init: %w", err)
+		}
+		switch m.Type {
+		case msgPty:
+			if len(fds) != 1 {
+				closeAll(fds)
+				return errors.New("init: pty message without exactly one descriptor")
+			}
+			c.Pty = os.NewFile(uintptr(fds[0]), "ptmx")
+		case msgError:
+			closeAll(fds)
+			return &ExecError{Msg: m.Error, Code: m.Code}
+		default:
+			closeAll(fds)
+			return fmt.Errorf("init: unexpected message %q", m.Type)
+		}
+	}
+}
+
+func (c *Container) kill() {
+	_ = c.cmd.Process.Kill()
+	<-c.done
+	if c.Pty != nil {
+		c.Pty.Close()
+	}
+}
+
+// Signal sends sig to the container's PID 1. From outside its PID namespace every
+// signal is delivered, but PID 1 acts only on those it has a handler for, except
+// SIGKILL (pid_namespaces(7)).
+func (c *Container) Signal(sig os.Signal) error {
+	return c.cmd.Process.Signal(sig)
+}
+
+// Done delivers the wait status of PID 1 when it exits.
+func (c *Container) Done() <-chan syscall.WaitStatus { return c.done }
+
+func flagNames(f int) string {
+	names := []struct {
+		bit  int
+		name string
+	}{
+		{unix.CLONE_NEWUSER, "CLONE_NEWUSER"}, {unix.CLONE_NEWNS, "CLONE_NEWNS"},
+		{unix.CLONE_NEWPID, "CLONE_NEWPID"}, {unix.CLONE_NEWUTS, "CLONE_NEWUTS"},
+		{unix.CLONE_NEWIPC, "CLONE_NEWIPC"}, {unix.CLONE_NEWNET, "CLONE_NEWNET"},
+		{unix.CLONE_NEWCGROUP, "CLONE_NEWCGROUP"},
+	}
+	var out []string
+	for _, n := range names {
+		if f&n.bit != 0 {
+			out = append(out, n.name)
+		}
+	}
+	return strings.Join(out, "|")
+}

@@ -1,0 +1,191 @@
+package rootless
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Environment markers of the user namespace stage (P1). They are internal to ccrun:
+// the container's environment is built from the image and the command line only.
+const (
+	envStage = "_CCRUN_USERNS" // "wait": first exec, maps not written yet; "ready": mapped
+	// containers/storage reads these to know it runs rootless inside a user namespace.
+	envStorageUserNS = "_CONTAINERS_USERNS_CONFIGURED"
+	envStorageUID    = "_CONTAINERS_ROOTLESS_UID"
+	envStorageGID    = "_CONTAINERS_ROOTLESS_GID"
+)
+
+// InUserNS reports whether this process is ccrun's user namespace stage (P1).
+func InUserNS() bool { return os.Getenv(envStage) == "ready" }
+
+// ReexecOptions say how to start P1.
+type ReexecOptions struct {
+	// MapIDs writes the uid and gid maps of the new process (newuidmap/newgidmap).
+	MapIDs func(pid int) error
+	// UID and GID are the caller's host ids, handed to P1 in the environment.
+	UID, GID int
+	// Foreground keeps P1 in ccrun's process group because it will own the terminal
+	// (-t). Otherwise P1 gets a group of its own, so that a Ctrl-C at the terminal
+	// reaches only P0, which forwards it exactly once.
+	Foreground bool
+}
+
+// Reexec runs this program again with the same arguments in a new user and mount
+// namespace, maps its ids, and waits for it, forwarding signals. It returns P1's wait
+// status. This is what P0 does when ccrun is not run as root.
+func Reexec(opts ReexecOptions) (syscall.WaitStatus, error) {
+	parent, child, err := socketPair()
+	if err != nil {
+		return 0, err
+	}
+	defer parent.Close()
+	cmd := exec.Command("/proc/self/exe", os.Args[1:]...)
+	cmd.Args[0] = os.Args[0]
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.ExtraFiles = []*os.File{child}
+	cmd.Env = append(os.Environ(),
+		envStage+"=wait",
+		envStorageUserNS+"=1",
+		fmt.Sprintf("%s=%d", envStorageUID, opts.UID),
+		fmt.Sprintf("%s=%d", envStorageGID, opts.GID))
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWNS,
+		Pdeathsig:  syscall.SIGKILL,
+		Setpgid:    !opts.Foreground,
+	}
+	slog.Debug("clone P1", "flags", "CLONE_NEWUSER|CLONE_NEWNS", "argv", cmd.Args)
+
+	// Forward signals from the start: one that arrives before P1 exists is kept for it.
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, forwarded(opts.Foreground)...)
+	defer signal.Stop(sigs)
+
+	started := make(chan error, 1)
+	done := make(chan syscall.WaitStatus, 1)
+	go func() {
+		// Pdeathsig fires when the thread that started the child exits: start and
+		// wait for P1 from one locked thread.
+		runtime.LockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		_ = cmd.Wait()
+		done <- cmd.ProcessState.Sys().(syscall.WaitStatus)
+	}()
+	if err := <-started; err != nil {
+		child.Close()
+		return 0, userNSError(err)
+	}
+	child.Close()
+	if err := opts.MapIDs(cmd.Process.Pid); err != nil {
+		_ = cmd.Process.Kill()
+		<-done
+		return 0, mapError(err)
+	}
+	if err := send(parent, message{Type: msgMapped}); err != nil {
+		_ = cmd.Process.Kill()
+		<-done
+		return 0, err
+	}
+	for {
+		select {
+		case s := <-sigs:
+			_ = cmd.Process.Signal(s)
+		case ws := <-done:
+			return ws, nil
+		}
+	}
+}
+
+// forwarded lists the signals P0 passes on to P1. With a terminal (-t) the terminal
+// is raw and P1 is in the foreground group, so SIGINT and SIGQUIT typed at it would
+// reach P1 directly; P0 then forwards only what is sent to it by kill(1).
+func forwarded(foreground bool) []os.Signal {
+	s := []os.Signal{unix.SIGTERM, unix.SIGHUP, unix.SIGUSR1, unix.SIGUSR2}
+	if !foreground {
+		s = append(s, unix.SIGINT, unix.SIGQUIT)
+	}
+	return s
+}
+
+// FinishReexec is called first thing in main. In P1's first execution (maps not yet
+// written) it waits for P0's word and executes itself once more, so that it starts
+// as uid 0 of the namespace with a full capability set; it returns only in other
+// processes.
+func FinishReexec() {
+	if os.Getenv(envStage) != "wait" {
+		return
+	}
+	f := os.NewFile(syncFD, "sync")
+	m, _, err := recv(f)
+	if err == io.EOF {
+		os.Exit(125) // P0 failed to map us and reports why
+	}
+	if err != nil || m.Type != msgMapped {
+		fmt.Fprintf(os.Stderr, "ccrun: user namespace stage: unexpected message %q: %v\n", m.Type, err)
+		os.Exit(125)
+	}
+	f.Close()
+	os.Setenv(envStage, "ready")
+	err = unix.Exec("/proc/self/exe", os.Args, os.Environ())
+	fmt.Fprintf(os.Stderr, "ccrun: re-execute in the user namespace: %v\n", err)
+	os.Exit(125)
+}
+
+// HintError is an error with a suggestion of how to fix it, printed on a line of its
+// own by ccrun's main.
+type HintError struct {
+	Err  error
+	Hint string
+}
+
+func (e *HintError) Error() string { return e.Err.Error() }
+func (e *HintError) Unwrap() error { return e.Err }
+
+func userNSError(err error) error {
+	err = fmt.Errorf("create user namespace: %w", err)
+	switch {
+	case errors.Is(err, unix.ENOSPC):
+		return &HintError{err, "user.max_user_namespaces is 0 or exhausted: as root, run sysctl -w user.max_user_namespaces=15000"}
+	case errors.Is(err, unix.EPERM), errors.Is(err, unix.EACCES):
+		if readSysctl("kernel/unprivileged_userns_clone") == "0" {
+			return &HintError{err, "unprivileged user namespaces are disabled: as root, run sysctl -w kernel.unprivileged_userns_clone=1"}
+		}
+		return &HintError{err, "user namespaces are refused to unprivileged users here (a sysctl, a seccomp filter of your sandbox, or an LSM); see user_namespaces(7)"}
+	}
+	return err
+}
+
+func mapError(err error) error {
+	err = fmt.Errorf("map ids in the user namespace: %w", err)
+	if readSysctl("kernel/apparmor_restrict_unprivileged_userns") == "1" {
+		return &HintError{err, "kernel.apparmor_restrict_unprivileged_userns=1 blocks this: add an AppArmor profile for ccrun allowing userns, or, as root, sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"}
+	}
+	return &HintError{err, "check your ranges in /etc/subuid and /etc/subgid (they must not overlap your own uid) and that newuidmap/newgidmap are setuid root"}
+}
+
+func readSysctl(name string) string {
+	b, err := os.ReadFile("/proc/sys/" + name)
+	if err != nil {
+		return ""
+	}
+	return string(trimSpace(b))
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == ' ') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
