@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -18,6 +19,7 @@ import (
 // the container's environment is built from the image and the command line only.
 const (
 	envStage = "_CCRUN_USERNS" // "wait": first exec, maps not written yet; "ready": mapped
+	envP0    = "_CCRUN_P0"     // P0's pid, to check that P1's parent is still alive
 	// containers/storage reads these to know it runs rootless inside a user namespace.
 	envStorageUserNS = "_CONTAINERS_USERNS_CONFIGURED"
 	envStorageUID    = "_CONTAINERS_ROOTLESS_UID"
@@ -54,6 +56,7 @@ func Reexec(opts ReexecOptions) (syscall.WaitStatus, error) {
 	cmd.ExtraFiles = []*os.File{child}
 	cmd.Env = append(os.Environ(),
 		envStage+"=wait",
+		fmt.Sprintf("%s=%d", envP0, os.Getpid()),
 		envStorageUserNS+"=1",
 		fmt.Sprintf("%s=%d", envStorageUID, opts.UID),
 		fmt.Sprintf("%s=%d", envStorageGID, opts.GID))
@@ -117,6 +120,23 @@ func forwarded(foreground bool) []os.Signal {
 		s = append(s, unix.SIGINT, unix.SIGQUIT)
 	}
 	return s
+}
+
+// The second exec of P1 gains capabilities, and an execve that gains them clears
+// the parent-death signal (it would let an unprivileged parent signal a privileged
+// child; see prctl(2)). P1 re-arms it here, on the main thread, before anything else
+// runs, and exits if P0 died in the meantime.
+func init() {
+	if os.Getenv(envStage) != "ready" {
+		return
+	}
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL), 0, 0, 0); err != nil {
+		fmt.Fprintf(os.Stderr, "ccrun: set parent death signal: %v\n", err)
+		os.Exit(125)
+	}
+	if p0 := os.Getenv(envP0); p0 != "" && p0 != strconv.Itoa(os.Getppid()) {
+		os.Exit(125) // P0 is gone: nobody is left to report to
+	}
 }
 
 // FinishReexec is called first thing in main. In P1's first execution (maps not yet

@@ -1,0 +1,429 @@
+package integration
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestExitStatus(t *testing.T) {
+	root := newRootfs(t)
+	if err := os.WriteFile(filepath.Join(root, "notexec"), []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"zero", []string{"true"}, 0, "", ""},
+		{"own code", []string{"sh", "-c", "echo hi; exit 3"}, 3, "hi\n", ""},
+		{"not executable", []string{"/notexec"}, 126, "", "permission denied"},
+		{"not found", []string{"no-such-command"}, 127, "", `exec "no-such-command": executable file not found in $PATH`},
+		{"not found by path", []string{"/no/such/file"}, 127, "", "no such file or directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCmd(t, "", append([]string{"run", "--rootfs", root, "--"}, tt.args...)...)
+			if r.Code != tt.code || r.Stdout != tt.stdout || !strings.Contains(r.Stderr, tt.stderr) {
+				t.Fatalf("want exit %d, stdout %q, stderr containing %q; got\n%s", tt.code, tt.stdout, tt.stderr, r)
+			}
+		})
+	}
+}
+
+func TestNamespaces(t *testing.T) {
+	root := newRootfs(t)
+	script := `echo pid1=$(cat /proc/1/cmdline | tr '\0' ' ')
+echo procs=$(for p in /proc/[0-9]*; do cat $p/comm; done 2>/dev/null | sort -u | tr '\n' ' ')
+echo host=$(hostname)
+echo ids=$(id -u):$(id -g)
+echo ifaces=$(ls /sys/class/net | tr '\n' ' ')
+echo lo=$(cat /sys/class/net/lo/operstate)
+echo proc=$(awk '$2=="/proc"{print $3}' /proc/mounts | head -1)
+echo dev=$(ls /dev | tr '\n' ' ')
+echo ptsopts=$(awk '$2=="/dev/pts"{print $4}' /proc/mounts)
+echo sysro=$(awk '$2=="/sys"{print substr($4,1,2)}' /proc/mounts)
+echo ipc=$(readlink /proc/self/ns/ipc)
+echo uidmap=$(cat /proc/self/uid_map | tr -s ' ' | tr '\n' '/')
+`
+	out := ccrun(t, "run", "--rootfs", root, "--hostname", "box", "sh", "-c", script)
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		got[k] = strings.TrimSpace(v)
+	}
+	want := map[string]string{
+		"host":   "box",
+		"ids":    "0:0",
+		"ifaces": "lo",
+		"lo":     "unknown", // loopback has no carrier state; "down" when not up
+		"proc":   "proc",
+		"dev":    "fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero",
+		"sysro":  "ro",
+	}
+	// Only sh and what it runs: nothing of the host, nothing of ccrun.
+	for _, comm := range strings.Fields(got["procs"]) {
+		if comm != "sh" && comm != "cat" && comm != "sort" && comm != "tr" {
+			t.Errorf("process %q is visible in the container (all: %s)", comm, got["procs"])
+		}
+	}
+	if !strings.HasPrefix(got["pid1"], "sh -c echo pid1=") {
+		t.Errorf("PID 1 is %q, want the command (sh)", got["pid1"])
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	if host, _ := os.Readlink("/proc/self/ns/ipc"); got["ipc"] == host {
+		t.Errorf("container shares the host's IPC namespace %s", host)
+	}
+	if !strings.Contains(got["ptsopts"], "ptmxmode=666") {
+		t.Errorf("devpts options %q: want a new instance with ptmxmode=666", got["ptsopts"])
+	}
+	wantMap := "0 0 4294967295/"
+	if rootless() {
+		wantMap = fmt.Sprintf("0 %d 1/", os.Getuid())
+	}
+	if !strings.HasPrefix(strings.TrimLeft(got["uidmap"], " "), wantMap) {
+		t.Errorf("uid_map = %q, want it to start with %q", got["uidmap"], wantMap)
+	}
+	if rootless() && !strings.Contains(got["uidmap"], " 65536/") {
+		t.Errorf("uid_map = %q: want 65536 subordinate ids mapped (the test user has a range)", got["uidmap"])
+	}
+}
+
+func TestDefaultHostnameIsShortID(t *testing.T) {
+	root := newRootfs(t)
+	out := strings.TrimSpace(ccrun(t, "run", "--rootfs", root, "hostname"))
+	if !regexp.MustCompile(`^[0-9a-f]{12}$`).MatchString(out) {
+		t.Fatalf("hostname %q: want the 12-digit short container id", out)
+	}
+}
+
+func TestEnvWorkdirUser(t *testing.T) {
+	root := newRootfs(t)
+	envFile := filepath.Join(t.TempDir(), "env")
+	if err := os.WriteFile(envFile, []byte("# comment\nFROMFILE=1\nBOTH=file\n\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CCRUN_TEST_PASSED", "passed-through")
+	out := ccrun(t, "run", "--rootfs", root, "--env-file", envFile, "-e", "BOTH=flag", "-e", "CCRUN_TEST_PASSED",
+		"-e", "CCRUN_TEST_UNSET_VAR", "-w", "/work/dir", "sh", "-c",
+		`echo "$FROMFILE $BOTH $CCRUN_TEST_PASSED ${CCRUN_TEST_UNSET_VAR-unset} $PATH $HOME $HOSTNAME $(pwd) ${TERM-noterm}"`)
+	fields := strings.Fields(out)
+	want := []string{"1", "flag", "passed-through", "unset", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "/root"}
+	for i, w := range want {
+		if i >= len(fields) || fields[i] != w {
+			t.Fatalf("env: got %q, want it to start with %q", out, want)
+		}
+	}
+	if fields[7] != "/work/dir" || fields[8] != "noterm" {
+		t.Fatalf("workdir/TERM: got %q", out)
+	}
+	// The working directory was created in the root directory itself.
+	if st, err := os.Stat(filepath.Join(root, "work/dir")); err != nil || !st.IsDir() {
+		t.Fatalf("workdir not created in the rootfs: %v", err)
+	}
+	// -u by number and by name, looked up in the container's /etc/passwd.
+	for _, u := range []string{"1000:1000", "tester"} {
+		out = ccrun(t, "run", "--rootfs", root, "-u", u, "sh", "-c", `echo $(id -u):$(id -g) $HOME; grep CapEff /proc/self/status`)
+		if !strings.HasPrefix(out, "1000:1000 /home/tester\n") || !strings.Contains(out, "CapEff:\t0000000000000000") {
+			t.Errorf("-u %s: got %q, want uid 1000, gid 1000, HOME /home/tester and no capabilities", u, out)
+		}
+	}
+	r := runCmd(t, "", "run", "--rootfs", root, "-u", "nosuchuser", "true")
+	if r.Code != 125 || !strings.Contains(r.Stderr, `no such user in the container's /etc/passwd`) {
+		t.Errorf("unknown user: want exit 125 and a clear error, got\n%s", r)
+	}
+}
+
+func TestStdin(t *testing.T) {
+	root := newRootfs(t)
+	r := runCmd(t, "hi\n", "run", "-i", "--rootfs", root, "cat")
+	if r.Code != 0 || r.Stdout != "hi\n" {
+		t.Fatalf("echo hi | ccrun run -i cat: got\n%s", r)
+	}
+	// Without -i the container reads /dev/null, even when ccrun's stdin has data.
+	r = runCmd(t, "secret\n", "run", "--rootfs", root, "cat")
+	if r.Code != 0 || r.Stdout != "" {
+		t.Fatalf("without -i: got\n%s", r)
+	}
+}
+
+func TestReadOnlyRoot(t *testing.T) {
+	root := newRootfs(t)
+	r := runCmd(t, "", "run", "--read-only", "--rootfs", root, "sh", "-c", "touch /x || echo refused; touch /dev/shm/ok && echo shm-ok")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "refused") || !strings.Contains(r.Stdout, "shm-ok") {
+		t.Fatalf("--read-only: got\n%s", r)
+	}
+	if _, err := os.Stat(filepath.Join(root, "x")); err == nil {
+		t.Fatal("--read-only: the container wrote into its root")
+	}
+	// Without --read-only the container writes into the directory.
+	ccrun(t, "run", "--rootfs", root, "touch", "/written")
+	if _, err := os.Stat(filepath.Join(root, "written")); err != nil {
+		t.Fatalf("container's write did not reach the rootfs: %v", err)
+	}
+}
+
+func TestMountsStayInside(t *testing.T) {
+	root := newRootfs(t)
+	before := hostMounts(t)
+	cmd := exec.Command(ccrunBin, "run", "--rootfs", root, "sh", "-c", "echo up; read x; true")
+	cmd.Env = testEnv()
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Args = append(cmd.Args[:2], append([]string{"-i"}, cmd.Args[2:]...)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "up\n" {
+		t.Fatalf("container did not start: %q %v", line, err)
+	}
+	during := hostMounts(t)
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(during, root) || during != before {
+		t.Fatalf("the container's mounts are visible on the host:\n%s", during)
+	}
+}
+
+func TestSignalForwarding(t *testing.T) {
+	root := newRootfs(t)
+	for _, sig := range []syscall.Signal{syscall.SIGUSR1, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			num := int(sig)
+			script := fmt.Sprintf(`trap 'echo caught; exit %d' %d; echo ready; while :; do sleep 0.05; done`, 100+num, num)
+			code, out := startAndSignal(t, root, []string{"sh", "-c", script}, sig)
+			if code != 100+num || !strings.Contains(out, "caught") {
+				t.Fatalf("got exit %d, output %q; want %d after the trap ran", code, out, 100+num)
+			}
+		})
+	}
+}
+
+func TestStopEscalatesToKill(t *testing.T) {
+	root := newRootfs(t)
+	// A PID 1 that ignores SIGINT and SIGTERM must still be stoppable.
+	const ignoring = "trap '' INT TERM; echo ready; sleep 1000"
+	t.Run("second interrupt", func(t *testing.T) {
+		code, _ := startAndSignal(t, root, []string{"sh", "-c", ignoring}, syscall.SIGINT, syscall.SIGINT)
+		if code != 137 {
+			t.Fatalf("exit %d, want 137 (SIGKILL after a second SIGINT)", code)
+		}
+	})
+	t.Run("stop timeout", func(t *testing.T) {
+		start := time.Now()
+		code, _ := startAndSignal(t, root, []string{"--stop-timeout", "1", "sh", "-c", ignoring}, syscall.SIGTERM)
+		if code != 137 || time.Since(start) > 20*time.Second {
+			t.Fatalf("exit %d after %v, want 137 about a second after SIGTERM", code, time.Since(start))
+		}
+	})
+}
+
+// startAndSignal runs a container whose command prints "ready" once it is set up,
+// sends ccrun the signals, and returns its exit status and output.
+func startAndSignal(t *testing.T, root string, args []string, sigs ...syscall.Signal) (int, string) {
+	t.Helper()
+	var flags []string
+	for len(args) > 0 && strings.HasPrefix(args[0], "--") {
+		flags, args = append(flags, args[0], args[1]), args[2:]
+	}
+	cmd := exec.Command(ccrunBin, append(append(append([]string{"run"}, flags...), "--rootfs", root, "--"), args...)...)
+	cmd.Env = testEnv()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(stdout)
+	if line, err := br.ReadString('\n'); err != nil || line != "ready\n" {
+		_ = cmd.Process.Kill()
+		t.Fatalf("container did not start: %q %v", line, err)
+	}
+	for _, s := range sigs {
+		if err := cmd.Process.Signal(s); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	rest, _ := io.ReadAll(br)
+	timer := time.AfterFunc(30*time.Second, func() { _ = cmd.Process.Kill() })
+	defer timer.Stop()
+	_ = cmd.Wait()
+	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		t.Fatalf("ccrun itself died of %v", ws.Signal())
+	}
+	return ws.ExitStatus(), string(rest)
+}
+
+func TestKillingCcrunKillsContainer(t *testing.T) {
+	root := newRootfs(t)
+	marker := fmt.Sprintf("ccrun-orphan-check-%d", time.Now().UnixNano())
+	cmd := exec.Command(ccrunBin, "run", "--rootfs", root, "sh", "-c", "echo ready; sleep 1000; echo "+marker)
+	cmd.Env = testEnv()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "ready\n" {
+		t.Fatalf("container did not start: %q %v", line, err)
+	}
+	if len(processesWith(marker)) == 0 {
+		t.Fatal("cannot see the container's process on the host")
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	waitFor(t, 10*time.Second, "the container's processes to die", func() bool { return len(processesWith(marker)) == 0 })
+	if m := hostMounts(t); strings.Contains(m, root) {
+		t.Fatalf("a mount of the container is left on the host:\n%s", m)
+	}
+}
+
+func TestTerminal(t *testing.T) {
+	root := newRootfs(t)
+	master, slave := openPty(t, 33, 101)
+	cmd := exec.Command(ccrunBin, "run", "-it", "--rootfs", root, "--hostname", "box", "sh")
+	cmd.Env = append(testEnv(), "TERM=xterm")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	slave.Close()
+	output := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(master) // ends with EIO when ccrun exits
+		output <- string(b)
+	}()
+	input := "echo T=$(tty) H=$(hostname) S=$(stty size) P=$(cat /proc/1/cmdline) TERM=$TERM; ps -o pid,comm | wc -l; exit 7\r"
+	if _, err := master.Write([]byte(input)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("ccrun -it did not exit; output so far unknown")
+	}
+	out := <-output
+	if code := cmd.ProcessState.ExitCode(); code != 7 {
+		t.Fatalf("exit %d, want 7; output:\n%s", code, out)
+	}
+	for _, want := range []string{"T=/dev/pts/0", "H=box", "S=33 101", "P=sh", "TERM=xterm"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("terminal output lacks %q:\n%s", want, out)
+		}
+	}
+	// The caller's terminal is back in cooked mode.
+	tio, err := unix.IoctlGetTermios(int(master.Fd()), unix.TCGETS)
+	if err == nil && tio.Lflag&unix.ICANON == 0 {
+		t.Error("the caller's terminal was left in raw mode")
+	}
+}
+
+// openPty returns a new pseudoterminal pair with the given window size.
+func openPty(t *testing.T, rows, cols uint16) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudoterminals: %v", err)
+	}
+	t.Cleanup(func() { m.Close() })
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.IoctlSetWinsize(int(s.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols}); err != nil {
+		t.Fatal(err)
+	}
+	return m, s
+}
+
+func TestErrorsAreClear(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope")
+	r := runCmd(t, "", "run", "--rootfs", missing, "true")
+	if r.Code != 125 || !strings.Contains(r.Stderr, "ccrun: rootfs "+missing+": no such file or directory") ||
+		!strings.Contains(r.Stderr, "hint: --rootfs takes an existing directory") {
+		t.Errorf("missing rootfs:\n%s", r)
+	}
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runCmd(t, "", "run", "--rootfs", file, "true")
+	if r.Code != 125 || !strings.Contains(r.Stderr, "not a directory") {
+		t.Errorf("rootfs is a file:\n%s", r)
+	}
+	r = runCmd(t, "", "run", "--no-such-flag")
+	if r.Code != 125 || !strings.Contains(r.Stderr, "unknown flag: --no-such-flag") || !strings.Contains(r.Stderr, "Usage: ccrun run") {
+		t.Errorf("unknown flag:\n%s", r)
+	}
+	if strings.Count(r.Stderr, "unknown flag") != 1 {
+		t.Errorf("the error is printed more than once:\n%s", r)
+	}
+}
+
+func TestDebugNarratesKernelSteps(t *testing.T) {
+	root := newRootfs(t)
+	r := runCmd(t, "", "--debug", "run", "--rootfs", root, "true")
+	if r.Code != 0 {
+		t.Fatal(r)
+	}
+	want := []string{"clone P2", "CLONE_NEWPID", "msg=mount", "type=proc", "type=devpts", "pivot_root", "msg=capset", "msg=execve"}
+	if rootless() {
+		want = append(want, "clone P1", "CLONE_NEWUSER", "newuidmap", "newgidmap")
+	}
+	for _, w := range want {
+		if !strings.Contains(r.Stderr, w) {
+			t.Errorf("--debug output lacks %q", w)
+		}
+	}
+	if t.Failed() {
+		t.Log(r.Stderr)
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	r := runCmd(t, "", "run", "--help")
+	if r.Code != 0 || !strings.Contains(r.Stderr, "Examples:") || !strings.Contains(r.Stderr, "--rootfs") {
+		t.Errorf("run --help:\n%s", r)
+	}
+	r = runCmd(t, "", "--help")
+	if r.Code != 0 || !strings.Contains(r.Stderr, "run ") {
+		t.Errorf("--help:\n%s", r)
+	}
+	if out := ccrun(t, "version"); !strings.HasPrefix(out, "ccrun version ") {
+		t.Errorf("version: %q", out)
+	}
+}
