@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -68,6 +69,36 @@ type runOptions struct {
 
 func runFlags(fs *pflag.FlagSet) func(*globals, []string) error {
 	o := &runOptions{}
+	finish := o.declare(fs)
+	return func(g *globals, args []string) error {
+		o.debug = g.Debug
+		if err := finish(args); err != nil {
+			return err
+		}
+		code, err := runContainer(context.Background(), g, o)
+		if err != nil {
+			return err
+		}
+		return &exitError{code}
+	}
+}
+
+// parseRunArgs parses a `run` command line without running it.
+func parseRunArgs(args []string) (*runOptions, error) {
+	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	fs.SetInterspersed(false)
+	fs.SetOutput(io.Discard)
+	o := &runOptions{}
+	finish := o.declare(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return o, finish(fs.Args())
+}
+
+// declare declares the flags of `run` on fs into o, and returns the function that
+// completes o from the arguments left after the flags.
+func (o *runOptions) declare(fs *pflag.FlagSet) func(args []string) error {
 	var entrypoint string
 	fs.StringVar(&o.rootfs, "rootfs", "", "run from a root filesystem directory instead of an image (written to unless --read-only)")
 	fs.StringArrayVarP(&o.envFlags, "env", "e", nil, "set an environment variable (`KEY=VALUE`, or KEY to pass on ccrun's own)")
@@ -95,20 +126,12 @@ func runFlags(fs *pflag.FlagSet) func(*globals, []string) error {
 	fs.StringArrayVar(&o.capDrop, "cap-drop", nil, "drop a Linux `capability` (or ALL)")
 	fs.BoolVar(&o.privileged, "privileged", false, "all capabilities, no seccomp, no masked paths")
 	fs.StringArrayVar(&o.securityOpt, "security-opt", nil, "`option`: no-new-privileges[=false], seccomp=unconfined|PROFILE.json")
-	return func(g *globals, args []string) error {
+	return func(args []string) error {
 		if fs.Changed("entrypoint") {
 			o.entrypoint = &entrypoint
 		}
 		o.pidsLimitSet = fs.Changed("pids-limit")
-		o.debug = g.Debug
-		if err := o.complete(args); err != nil {
-			return err
-		}
-		code, err := runContainer(context.Background(), g, o)
-		if err != nil {
-			return err
-		}
-		return &exitError{code}
+		return o.complete(args)
 	}
 }
 
