@@ -87,7 +87,8 @@ func setGroups(id *Identity) error {
 func idError(call string, id uint32, err error) error {
 	err = fmt.Errorf("%s %d: %w", call, id, err)
 	if errors.Is(err, unix.EINVAL) {
-		return &ExecError{err.Error() + " (the id is not mapped in the container's user namespace: it needs subordinate ids in /etc/subuid and /etc/subgid)", 125}
+		return &ExecError{Msg: err.Error() + ": the id is not mapped in the container's user namespace", Code: 125,
+			Hint: "give your user subordinate ids in /etc/subuid and /etc/subgid (usermod --add-subuids/--add-subgids)"}
 	}
 	return err
 }

@@ -29,7 +29,7 @@ func execProcess(s *Spec, sync *os.File, pty int) error {
 		return err
 	}
 	if len(p.Args) == 0 {
-		return &ExecError{"no command given and the image has none", 125}
+		return &ExecError{Msg: "no command given and the image has none", Code: 125}
 	}
 	file, err := LookPath(p.Args[0], envGet(env, "PATH"))
 	if err != nil {
@@ -69,7 +69,7 @@ func resolveUser(spec string) (*Identity, error) {
 	defer closeG()
 	id, err := ResolveUser(spec, passwd, group)
 	if err != nil {
-		return nil, &ExecError{"resolve user: " + err.Error(), 125}
+		return nil, &ExecError{Msg: "resolve user: " + err.Error(), Code: 125}
 	}
 	return id, nil
 }
@@ -102,7 +102,7 @@ func chdir(cwd string) error {
 		cwd = "/"
 	}
 	if !path.IsAbs(cwd) {
-		return &ExecError{fmt.Sprintf("working directory %q is not absolute", cwd), 125}
+		return &ExecError{Msg: fmt.Sprintf("working directory %q is not absolute", cwd), Code: 125}
 	}
 	root, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -111,7 +111,7 @@ func chdir(cwd string) error {
 	defer unix.Close(root)
 	fd, err := openInRoot(root, cwd, unix.O_PATH|unix.O_DIRECTORY)
 	if err != nil {
-		return &ExecError{fmt.Sprintf("working directory %s: %v", cwd, err), 125}
+		return &ExecError{Msg: fmt.Sprintf("working directory %s: %v", cwd, err), Code: 125}
 	}
 	defer unix.Close(fd)
 	if err := unix.Fchdir(fd); err != nil {
@@ -185,9 +185,9 @@ func LookPath(file, pathEnv string) (string, error) {
 		}
 	}
 	if denied != "" {
-		return "", &ExecError{fmt.Sprintf("exec %s: permission denied", denied), 126}
+		return "", &ExecError{Msg: fmt.Sprintf("exec %s: permission denied", denied), Code: 126}
 	}
-	return "", &ExecError{fmt.Sprintf("exec %q: executable file not found in $PATH", file), 127}
+	return "", &ExecError{Msg: fmt.Sprintf("exec %q: executable file not found in $PATH", file), Code: 127}
 }
 
 // execError maps a failed execve to Docker's exit statuses: 127 when the file does
@@ -197,5 +197,5 @@ func execError(name string, err error) error {
 	if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ENOTDIR) {
 		code = 127
 	}
-	return &ExecError{fmt.Sprintf("exec %s: %v", name, err), code}
+	return &ExecError{Msg: fmt.Sprintf("exec %s: %v", name, err), Code: code}
 }

@@ -35,7 +35,12 @@ func InitMain() {
 	if errors.As(err, &ee) {
 		code = ee.Code
 	}
-	if sendErr := send(sync, message{Type: msgError, Error: err.Error(), Code: code}); sendErr != nil {
+	hint := ""
+	var h *HintError
+	if errors.As(err, &h) {
+		hint = h.Hint
+	}
+	if sendErr := send(sync, message{Type: msgError, Error: err.Error(), Hint: hint, Code: code}); sendErr != nil {
 		fmt.Fprintf(os.Stderr, "ccrun: %v\n", err)
 	}
 	os.Exit(code)
@@ -159,7 +164,11 @@ func mountAll(root int, s *Spec) (int, error) {
 				ReadOnly: true, NoSuid: true, NoDev: true, NoExec: true}.apply(root)
 		}
 		if err != nil {
-			return -1, fmt.Errorf("mount %s on %s: %w", m.Type, m.Target, err)
+			err = fmt.Errorf("mount %s on %s: %w", m.Type, m.Target, err)
+			if errors.Is(err, unix.EACCES) {
+				return -1, &HintError{err, "the root filesystem must let container root (you, when rootless) create " + m.Target + ": create it, or own the directory"}
+			}
+			return -1, err
 		}
 		if m.Target == "/dev" {
 			if devNull, err = makeDev(root); err != nil {

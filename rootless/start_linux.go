@@ -42,6 +42,7 @@ type Container struct {
 type ExecError struct {
 	Msg  string
 	Code int
+	Hint string // how to fix it, when known
 }
 
 func (e *ExecError) Error() string { return e.Msg }
@@ -132,7 +133,7 @@ func (c *Container) waitExec(parent *os.File) error {
 			c.Pty = os.NewFile(uintptr(fds[0]), "ptmx")
 		case msgError:
 			closeAll(fds)
-			return &ExecError{Msg: m.Error, Code: m.Code}
+			return &ExecError{Msg: m.Error, Code: m.Code, Hint: m.Hint}
 		default:
 			closeAll(fds)
 			return fmt.Errorf("init: unexpected message %q", m.Type)

@@ -24,6 +24,7 @@ type message struct {
 	// Error and Code describe a failure of the init: Code is the exit status ccrun
 	// should use (125 set-up failed, 126 cannot execute, 127 not found).
 	Error string `json:"error,omitempty"`
+	Hint  string `json:"hint,omitempty"`
 	Code  int    `json:"code,omitempty"`
 }
 

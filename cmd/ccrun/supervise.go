@@ -91,6 +91,9 @@ func startAndWait(o *runOptions, id string, root rootless.Root, proc rootless.Pr
 	var ee *rootless.ExecError
 	if errors.As(err, &ee) {
 		fmt.Fprintf(os.Stderr, "ccrun: %s\n", ee.Msg)
+		if ee.Hint != "" {
+			fmt.Fprintf(os.Stderr, "hint: %s\n", ee.Hint)
+		}
 		return ee.Code, nil
 	}
 	if err != nil {
