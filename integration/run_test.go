@@ -243,6 +243,10 @@ func startAndSignal(t *testing.T, root string, args []string, sigs ...syscall.Si
 	t.Helper()
 	var flags []string
 	for len(args) > 0 && strings.HasPrefix(args[0], "--") {
+		if args[0] == "--init" {
+			flags, args = append(flags, args[0]), args[1:]
+			continue
+		}
 		flags, args = append(flags, args[0], args[1]), args[2:]
 	}
 	cmd := exec.Command(ccrunBin, append(append(append([]string{"run"}, flags...), "--rootfs", root, "--"), args...)...)
@@ -425,5 +429,22 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 	if out := ccrun(t, "version"); !strings.HasPrefix(out, "ccrun version ") {
 		t.Errorf("version: %q", out)
+	}
+}
+
+func TestInitReaper(t *testing.T) {
+	root := newRootfs(t)
+	// PID 1 is the reaper, run from a sealed memfd: not the ccrun binary (CVE-2019-5736).
+	out := ccrun(t, "run", "--init", "--rootfs", root, "sh", "-c",
+		`readlink /proc/1/exe; (sleep 0 &); sleep 0.3; echo zombies=$(ps -o stat | grep -c Z); echo x > /proc/1/exe 2>/dev/null || echo write-refused`)
+	for _, want := range []string{"/memfd:ccrun-init (deleted)", "zombies=0", "write-refused"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--init: output lacks %q:\n%s", want, out)
+		}
+	}
+	// The reaper forwards SIGTERM to the command, which dies of it: 128+15.
+	code, _ := startAndSignal(t, root, []string{"--init", "sh", "-c", "echo ready; exec sleep 1000"}, syscall.SIGTERM)
+	if code != 143 {
+		t.Fatalf("--init and SIGTERM: exit %d, want 143", code)
 	}
 }

@@ -18,7 +18,7 @@ const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 
 // execProcess becomes the container's command. It runs after pivot_root, so every
 // path here is the container's own.
-func execProcess(s *Spec, sync *os.File, pty int) error {
+func execProcess(s *Spec, sync *os.File, pty int, reaper *os.File) error {
 	p := s.Process
 	id, err := resolveUser(p.User)
 	if err != nil {
@@ -55,6 +55,11 @@ func execProcess(s *Spec, sync *os.File, pty int) error {
 	}
 	if err := installSeccomp(s.Seccomp); err != nil {
 		return err
+	}
+	if reaper != nil {
+		slog.Debug("execveat", "path", "memfd:"+ReaperName, "argv", append([]string{ReaperName, file}, p.Args...), "uid", id.UID, "gid", id.GID)
+		err = execveat(reaper.Fd(), append([]string{ReaperName, file}, p.Args...), env)
+		return fmt.Errorf("exec the init reaper: %w", err)
 	}
 	slog.Debug("execve", "path", file, "argv", p.Args, "uid", id.UID, "gid", id.GID)
 	err = unix.Exec(file, p.Args, env)

@@ -85,6 +85,12 @@ func initContainer(s *Spec, sync *os.File) error {
 			return fmt.Errorf("make the root read-only: %w", err)
 		}
 	}
+	var reaper *os.File
+	if s.Init {
+		if reaper, err = sealedSelf(); err != nil {
+			return err
+		}
+	}
 	if err := pivotRoot(root); err != nil {
 		return err
 	}
@@ -103,7 +109,7 @@ func initContainer(s *Spec, sync *os.File) error {
 	if err := loopbackUp(); err != nil {
 		return err
 	}
-	return execProcess(s, sync, pty)
+	return execProcess(s, sync, pty, reaper)
 }
 
 // mountRoot mounts the container's root filesystem and returns a descriptor of it.

@@ -27,6 +27,9 @@ func main() {
 	if len(os.Args) > 0 && os.Args[0] == rootless.InitName {
 		rootless.InitMain()
 	}
+	if len(os.Args) > 0 && os.Args[0] == rootless.ReaperName {
+		rootless.ReaperMain(os.Args[1:])
+	}
 	rootless.FinishReexec()
 	// containers/storage re-executes ccrun to unpack layers in a chroot.
 	if reexec.Init() {

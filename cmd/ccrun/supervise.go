@@ -54,6 +54,7 @@ func buildSpec(o *runOptions, id string, root rootless.Root, proc rootless.Proce
 		DevptsGID:       devptsGID,
 		Caps:            rootless.Caps{Bounding: podmanCaps, Effective: podmanCaps, Permitted: podmanCaps},
 		NoNewPrivileges: true,
+		Init:            o.init,
 		Debug:           o.debug,
 	}
 }
