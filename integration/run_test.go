@@ -448,3 +448,35 @@ func TestInitReaper(t *testing.T) {
 		t.Fatalf("--init and SIGTERM: exit %d, want 143", code)
 	}
 }
+
+func TestWithoutSubordinateIDs(t *testing.T) {
+	if rootless() {
+		t.Skip("needs root to act as the user without subordinate ids")
+	}
+	const user = "ccrun-test-nosub"
+	if _, err := exec.Command("id", "-u", user).Output(); err != nil {
+		t.Skipf("no user %s: run make deps", user)
+	}
+	root := newRootfs(t)
+	if err := os.Chmod(filepath.Dir(root), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("chown", "-R", user+":", root).CombinedOutput(); err != nil {
+		t.Fatalf("chown: %v %s", err, out)
+	}
+	cmd := exec.Command("runuser", "-u", user, "--", ccrunBin, "run", "--rootfs", root, "sh", "-c", "cat /proc/self/uid_map; id -u")
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/"}
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	fields := strings.Fields(stdout.String())
+	if len(fields) != 4 || fields[0] != "0" || fields[2] != "1" || fields[3] != "0" {
+		t.Errorf("want a single mapping 0 -> %s, got:\n%s", user, stdout.String())
+	}
+	if n := strings.Count(stderr.String(), "ccrun: warning: no subordinate ids"); n != 1 ||
+		!strings.Contains(stderr.String(), "hint: as root, run: usermod --add-subuids") {
+		t.Errorf("want the warning once, with the fix; stderr:\n%s", stderr.String())
+	}
+}

@@ -30,4 +30,9 @@ for f in /etc/subuid /etc/subgid; do
   touch "$f"
   grep -q "^$user:" "$f" || echo "$user:200000:65536" >> "$f"
 done
+# A second user with no subordinate ids: ccrun must fall back to a single mapping.
+nosub=${user}-nosub
+getent passwd "$nosub" >/dev/null || useradd --create-home --shell /bin/bash --user-group "$nosub"
+sed -i "/^$nosub:/d" /etc/subuid /etc/subgid
+
 echo "deps.sh: ready (test user $user: $(grep "^$user:" /etc/subuid))" >&2
