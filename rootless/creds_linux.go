@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 	"syscall"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -103,24 +102,6 @@ func capset(c Caps) error {
 		"inheritable", fmt.Sprintf("%#x", c.Inheritable), "bounding", fmt.Sprintf("%#x", c.Bounding))
 	if err := unix.Capset(&hdr, &data[0]); err != nil {
 		return fmt.Errorf("set capabilities: %w", err)
-	}
-	return nil
-}
-
-// installSeccomp loads the compiled filter, the very last step before execve so
-// that the filter does not have to allow the init's own set-up calls.
-func installSeccomp(prog []byte) error {
-	if len(prog) == 0 {
-		return nil
-	}
-	if len(prog)%8 != 0 {
-		return fmt.Errorf("install seccomp filter: program of %d bytes is not whole instructions", len(prog))
-	}
-	fprog := unix.SockFprog{Len: uint16(len(prog) / 8), Filter: (*unix.SockFilter)(unsafe.Pointer(&prog[0]))}
-	slog.Debug("seccomp", "instructions", fprog.Len)
-	_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&fprog)))
-	if errno != 0 {
-		return fmt.Errorf("install seccomp filter: %w", errno)
 	}
 	return nil
 }

@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ccrun/ccrun/rootless/seccomp"
 )
 
 // DefaultPath is $PATH when the image and the command line set none (Docker's).
@@ -35,6 +37,14 @@ func execProcess(s *Spec, sync *os.File, pty int, reaper *os.File) error {
 	if err != nil {
 		return err
 	}
+	if !s.NoNewPrivileges {
+		// Without no_new_privs the kernel takes a filter only from a holder of
+		// CAP_SYS_ADMIN, which setCredentials is about to drop: install it first.
+		// The filter allows every call made from here to execve.
+		if err := seccomp.Install(s.Seccomp); err != nil {
+			return err
+		}
+	}
 	if err := setCredentials(id, s.Caps); err != nil {
 		return err
 	}
@@ -53,8 +63,11 @@ func execProcess(s *Spec, sync *os.File, pty int, reaper *os.File) error {
 			return err
 		}
 	}
-	if err := installSeccomp(s.Seccomp); err != nil {
-		return err
+	if s.NoNewPrivileges {
+		// The last step before execve, so the filter need not allow the set-up.
+		if err := seccomp.Install(s.Seccomp); err != nil {
+			return err
+		}
 	}
 	if reaper != nil {
 		slog.Debug("execveat", "path", "memfd:"+ReaperName, "argv", append([]string{ReaperName, file}, p.Args...), "uid", id.UID, "gid", id.GID)

@@ -50,6 +50,13 @@ func InitMain() {
 // Each step is one kernel concept; their order matters and is explained inline.
 func initContainer(s *Spec, sync *os.File) error {
 	unix.Umask(0o022)
+	// The cgroup namespace was made at clone; where the init could not be started
+	// directly in its cgroup it was moved there since, so make one anew whose
+	// root is the cgroup the init is in now (cgroup_namespaces(7)). The namespace
+	// is the calling thread's, the one that will execve.
+	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+		return fmt.Errorf("create cgroup namespace: %w", err)
+	}
 	// The host's mounts were copied into our new mount namespace; make them all
 	// private so nothing we mount propagates back (mount_namespaces(7)).
 	slog.Debug("mount", "target", "/", "propagation", "rprivate")

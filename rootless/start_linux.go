@@ -26,6 +26,9 @@ type InitOptions struct {
 	// Stdin, Stdout, Stderr are the container's standard streams without a
 	// terminal; with Spec.Process.Terminal they only carry the init's own messages.
 	Stdin, Stdout, Stderr *os.File
+	// BeforeSpec, when set, runs with the init's pid before the init gets its spec
+	// (moving it into its cgroup where CLONE_INTO_CGROUP was not available).
+	BeforeSpec func(pid int) error
 }
 
 // Container is a started init: after Start returns, the command runs as PID 1.
@@ -103,6 +106,12 @@ func StartInit(spec *Spec, opts InitOptions) (*Container, error) {
 		return nil, fmt.Errorf("start init: %w", err)
 	}
 	c.Pid = cmd.Process.Pid
+	if opts.BeforeSpec != nil {
+		if err := opts.BeforeSpec(c.Pid); err != nil {
+			c.kill()
+			return nil, err
+		}
+	}
 	if err := send(parent, message{Type: msgSpec, Spec: spec}); err != nil {
 		c.kill()
 		return nil, err

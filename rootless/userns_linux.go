@@ -137,6 +137,8 @@ func init() {
 	if p0 := os.Getenv(envP0); p0 != "" && p0 != strconv.Itoa(os.Getppid()) {
 		os.Exit(125) // P0 is gone: nobody is left to report to
 	}
+	// P1's own children (containers/storage's re-executions) have P1 as parent.
+	os.Unsetenv(envP0)
 }
 
 // FinishReexec is called first thing in main. In P1's first execution (maps not yet

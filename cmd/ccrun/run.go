@@ -173,17 +173,42 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// runContainer is P1's whole `run` sequence: prepare the root, start the init,
-// supervise it, clean up. It returns the container's exit status.
+// runContainer is P1's whole `run` sequence: check the security options, prepare
+// the root, set up the cgroup, start the init, supervise it, clean up. It returns
+// the container's exit status.
 func runContainer(ctx context.Context, g *globals, o *runOptions) (int, error) {
+	sec, err := securityConfig(o)
+	if err != nil {
+		return 0, err
+	}
 	id := newID()
 	root, proc, release, err := prepareRoot(ctx, g, o, id)
 	if err != nil {
 		return 0, err
 	}
-	code, err := startAndWait(o, id, root, proc)
+	code, err := withCgroup(ctx, g, o, id, func(cg containerCgroup) (int, error) {
+		return startAndWait(o, buildSpec(o, id, root, proc, sec, cg.Cgroup2()), cg)
+	})
 	if rerr := release(o.rm); rerr != nil && err == nil {
 		err = fmt.Errorf("remove container %s: %w", id[:12], rerr)
+	}
+	return code, err
+}
+
+// withCgroup runs f with the container's cgroup and removes the cgroup afterwards.
+func withCgroup(ctx context.Context, g *globals, o *runOptions, id string, f func(containerCgroup) (int, error)) (int, error) {
+	cg, err := setupCgroup(ctx, g, o, id)
+	if err != nil {
+		return 0, err
+	}
+	code, err := f(cg)
+	if msg := cg.OOMMessage(); msg != "" {
+		// Docker's status for an OOM kill, also when PID 1 survived its child.
+		fmt.Fprintf(os.Stderr, "ccrun: %s\n", msg)
+		code = 137
+	}
+	if cerr := cg.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("remove cgroup: %w", cerr)
 	}
 	return code, err
 }
@@ -191,11 +216,10 @@ func runContainer(ctx context.Context, g *globals, o *runOptions) (int, error) {
 // prepareRoot returns the container's root filesystem and process, and the function
 // that releases (with --rm, removes) what was made for them.
 func prepareRoot(ctx context.Context, g *globals, o *runOptions, id string) (rootless.Root, rootless.Process, func(bool) error, error) {
-	proc := rootless.Process{Args: o.args, Env: o.env, Cwd: o.workdir, User: o.user}
 	if o.rootfs == "" {
-		return rootless.Root{}, proc, nil, withHint(errors.New("running images is not available yet"),
-			"use --rootfs DIR to run from a root filesystem directory")
+		return imageRoot(ctx, g, o, id)
 	}
+	proc := rootless.Process{Args: o.args, Env: o.env, Cwd: o.workdir, User: o.user}
 	dir, err := filepath.Abs(o.rootfs)
 	if err == nil {
 		dir, err = filepath.EvalSymlinks(dir)
@@ -212,6 +236,12 @@ func prepareRoot(ctx context.Context, g *globals, o *runOptions, id string) (roo
 		proc.Cwd = "/"
 	}
 	return rootless.Root{Dir: dir, ReadOnly: o.readOnly}, proc, func(bool) error { return nil }, nil
+}
+
+// imageRoot is where images will come in.
+func imageRoot(ctx context.Context, g *globals, o *runOptions, id string) (rootless.Root, rootless.Process, func(bool) error, error) {
+	return rootless.Root{}, rootless.Process{}, nil, withHint(errors.New("running images is not available yet"),
+		"use --rootfs DIR to run from a root filesystem directory")
 }
 
 func unwrapPath(err error) error {

@@ -16,16 +16,9 @@ import (
 	"github.com/ccrun/ccrun/rootless"
 )
 
-// podmanCaps is the capability set of a container's root by default, podman's:
-// enough to install packages and run daemons that drop privileges, nothing that
-// administers the machine (capabilities(7)).
-const podmanCaps = 1<<unix.CAP_CHOWN | 1<<unix.CAP_DAC_OVERRIDE | 1<<unix.CAP_FOWNER |
-	1<<unix.CAP_FSETID | 1<<unix.CAP_KILL | 1<<unix.CAP_NET_BIND_SERVICE |
-	1<<unix.CAP_SETFCAP | 1<<unix.CAP_SETGID | 1<<unix.CAP_SETPCAP |
-	1<<unix.CAP_SETUID | 1<<unix.CAP_SYS_CHROOT
-
-// buildSpec assembles the init's spec from the prepared root and process.
-func buildSpec(o *runOptions, id string, root rootless.Root, proc rootless.Process) *rootless.Spec {
+// buildSpec assembles the init's spec from the prepared root and process and the
+// security settings.
+func buildSpec(o *runOptions, id string, root rootless.Root, proc rootless.Process, sec *security, cgroup2 bool) *rootless.Spec {
 	hostname := o.hostname
 	if hostname == "" {
 		hostname = id[:12]
@@ -42,21 +35,27 @@ func buildSpec(o *runOptions, id string, root rootless.Root, proc rootless.Proce
 			proc.Rows, proc.Cols = rootless.WindowSize(0)
 		}
 	}
-	return &rootless.Spec{
+	spec := &rootless.Spec{
 		ID:              id,
 		Hostname:        hostname,
 		Root:            root,
 		Process:         proc,
-		Mounts:          rootless.StandardMounts(rootless.PlanOptions{DevptsGID: devptsGID}),
+		Mounts:          rootless.StandardMounts(rootless.PlanOptions{DevptsGID: devptsGID, Cgroup2: cgroup2}),
 		MaskedPaths:     rootless.MaskedPaths,
 		ReadonlyPaths:   rootless.ReadonlyPaths,
 		UserNS:          userNS,
 		DevptsGID:       devptsGID,
-		Caps:            rootless.Caps{Bounding: podmanCaps, Effective: podmanCaps, Permitted: podmanCaps},
-		NoNewPrivileges: true,
+		Cgroup2:         cgroup2,
+		Caps:            sec.Caps,
+		NoNewPrivileges: sec.NoNewPrivileges,
+		Seccomp:         sec.Seccomp,
 		Init:            o.init,
 		Debug:           o.debug,
 	}
+	if sec.Privileged {
+		spec.MaskedPaths, spec.ReadonlyPaths = nil, nil
+	}
+	return spec
 }
 
 // gidMapped reports whether gid is mapped in our user namespace.
@@ -76,8 +75,7 @@ func gidMapped(gid uint32) bool {
 
 // startAndWait starts the init, connects the terminal, forwards signals and waits
 // for the container's PID 1. It returns its exit status the shell way.
-func startAndWait(o *runOptions, id string, root rootless.Root, proc rootless.Process) (int, error) {
-	spec := buildSpec(o, id, root, proc)
+func startAndWait(o *runOptions, spec *rootless.Spec, cg containerCgroup) (int, error) {
 	stdin, err := containerStdin(o)
 	if err != nil {
 		return 0, err
@@ -88,7 +86,12 @@ func startAndWait(o *runOptions, id string, root rootless.Root, proc rootless.Pr
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
 	defer signal.Stop(sigs)
 
-	c, err := rootless.StartInit(spec, rootless.InitOptions{CgroupFD: -1, Stdin: stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+	c, err := rootless.StartInit(spec, rootless.InitOptions{
+		CgroupFD: cg.FD(), Stdin: stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		// Without clone3 the init starts outside the cgroup and is moved in
+		// before it gets its spec, so the command never runs outside it.
+		BeforeSpec: cg.Enter,
+	})
 	var ee *rootless.ExecError
 	if errors.As(err, &ee) {
 		fmt.Fprintf(os.Stderr, "ccrun: %s\n", ee.Msg)

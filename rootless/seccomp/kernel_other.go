@@ -1,0 +1,5 @@
+//go:build !linux
+
+package seccomp
+
+func runningKernel() kernelVersion { return 0 }
