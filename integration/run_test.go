@@ -464,7 +464,16 @@ func TestWithoutSubordinateIDs(t *testing.T) {
 	if out, err := exec.Command("chown", "-R", user+":", root).CombinedOutput(); err != nil {
 		t.Fatalf("chown: %v %s", err, out)
 	}
-	cmd := exec.Command("runuser", "-u", user, "--", ccrunBin, "run", "--rootfs", root, "sh", "-c", "cat /proc/self/uid_map; id -u")
+	// The binary may sit in a directory only root can enter (a CI checkout).
+	bin := filepath.Join(filepath.Dir(root), "ccrun")
+	data, err := os.ReadFile(ccrunBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("runuser", "-u", user, "--", bin, "run", "--rootfs", root, "sh", "-c", "cat /proc/self/uid_map; id -u")
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/"}
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

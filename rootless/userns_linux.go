@@ -141,14 +141,10 @@ func init() {
 	os.Unsetenv(envP0)
 }
 
-// FinishReexec is called first thing in main. In P1's first execution (maps not yet
-// written) it waits for P0's word and executes itself once more, so that it starts
-// as uid 0 of the namespace with a full capability set; it returns only in other
-// processes.
-func FinishReexec() {
-	if os.Getenv(envStage) != "wait" {
-		return
-	}
+// finishReexec is P1's first execution (maps not yet written): it waits for P0's
+// word and executes itself once more, so that it starts as uid 0 of the namespace
+// with a full capability set. It never returns.
+func finishReexec() {
 	f := os.NewFile(syncFD, "sync")
 	m, _, err := recv(f)
 	if err == io.EOF {

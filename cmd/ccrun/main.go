@@ -22,15 +22,11 @@ import (
 var version = "dev"
 
 func main() {
-	// ccrun's own re-executed stages come first: they must not pay for, or be
-	// confused by, anything the command line parser would do.
-	if len(os.Args) > 0 && os.Args[0] == rootless.InitName {
-		rootless.InitMain()
-	}
-	if len(os.Args) > 0 && os.Args[0] == rootless.ReaperName {
-		rootless.ReaperMain(os.Args[1:])
-	}
-	rootless.FinishReexec()
+	// ccrun's own re-executed stages (the init, the --init reaper, the first
+	// execution in the user namespace) never get here: package rootless
+	// dispatches them from its init function, before the packages they do not
+	// need are initialised (see rootless/stage_linux.go).
+	//
 	// containers/storage re-executes ccrun to unpack layers in a chroot.
 	if reexec.Init() {
 		return
