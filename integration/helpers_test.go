@@ -65,6 +65,8 @@ func runCmd(t *testing.T, stdin string, args ...string) result {
 		cmd.Stdin = strings.NewReader(stdin)
 	}
 	cmd.Env = testEnv()
+	// A process that outlives ccrun must not hang the test on its pipes.
+	cmd.WaitDelay = 5 * time.Second
 	err := cmd.Run()
 	r := result{Stdout: out.String(), Stderr: errb.String()}
 	if ctx.Err() != nil {

@@ -141,6 +141,14 @@ func mountRoot(r Root) (int, error) {
 	if err != nil {
 		return -1, fmt.Errorf("open root %s: %w", dir, err)
 	}
+	// Device nodes of the image (or of the directory) do not work: the only
+	// devices are the ones the init puts in /dev, mounted after this. As root on a
+	// host without a device cgroup, an image's /dev/sda would otherwise be the disk.
+	slog.Debug("mount_setattr", "target", "/", "attrs", "nodev", "recursive", true)
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_NODEV}); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("make the root nodev: %w", err)
+	}
 	return fd, nil
 }
 

@@ -36,7 +36,8 @@ func main() {
 
 // commands is the table of subcommands, in the order `ccrun --help` lists them.
 func commands() []*command {
-	return []*command{runCommand, versionCommand}
+	return []*command{runCommand, pullCommand, imagesCommand, rmiCommand, imagePruneCommand,
+		loginCommand, logoutCommand, versionCommand}
 }
 
 const globalUsage = `Usage: ccrun [global flags] COMMAND [flags] [ARG...]

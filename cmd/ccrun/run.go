@@ -238,10 +238,19 @@ func prepareRoot(ctx context.Context, g *globals, o *runOptions, id string) (roo
 	return rootless.Root{Dir: dir, ReadOnly: o.readOnly}, proc, func(bool) error { return nil }, nil
 }
 
-// imageRoot is where images will come in.
+// imageRoot makes a container of the image: a private overlay over its layers, and
+// the process its config describes, as amended by the command line.
 func imageRoot(ctx context.Context, g *globals, o *runOptions, id string) (rootless.Root, rootless.Process, func(bool) error, error) {
-	return rootless.Root{}, rootless.Process{}, nil, withHint(errors.New("running images is not available yet"),
-		"use --rootfs DIR to run from a root filesystem directory")
+	ic, err := imageContainer(ctx, g, o, id)
+	if err != nil {
+		return rootless.Root{}, rootless.Process{}, nil, err
+	}
+	args, env, cwd, user, err := mergeProcess(ic.Config, o)
+	if err != nil {
+		return rootless.Root{}, rootless.Process{}, nil, errors.Join(err, ic.Release(true))
+	}
+	proc := rootless.Process{Args: args, Env: env, Cwd: cwd, User: user}
+	return rootless.Root{Overlay: ic.Overlay, ReadOnly: o.readOnly}, proc, ic.Release, nil
 }
 
 func unwrapPath(err error) error {

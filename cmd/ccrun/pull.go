@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/sirupsen/logrus"
+	"github.com/spf13/pflag"
+
+	"github.com/ccrun/ccrun/pull"
+	"github.com/ccrun/ccrun/pull/store"
+)
+
+var pullCommand = &command{
+	Name:  "pull",
+	Usage: "pull [flags] IMAGE",
+	Short: "Copy an image into the local store",
+	Long: `IMAGE is a registry reference, normalised as docker does (busybox is
+docker.io/library/busybox:latest; a registry host has a dot or a port, or is localhost),
+by tag or by digest; or a local source: oci:DIR[:TAG] (an OCI image layout) or
+docker-archive:FILE (a 'docker save' tarball), stored as localhost/NAME:TAG.
+A manifest list resolves to this machine's platform unless --platform says another.
+Layers already in the store are not fetched again; every blob is checked against its
+digest. Progress goes to stderr (bars on a terminal); the image id to stdout.
+
+Credentials come from $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json,
+~/.config/containers/auth.json and ~/.docker/config.json (see 'ccrun login'); CA
+certificates from certs.d directories (~/.config/containers/certs.d/HOST:PORT/ca.crt,
+/etc/containers/certs.d, /etc/docker/certs.d) or --cert-dir; mirrors from
+registries.conf when there is one.
+
+Examples:
+  ccrun pull busybox
+  ccrun pull --platform linux/arm64 registry.example.com:5000/team/tool:1.2
+  ccrun pull -q alpine@sha256:<digest>
+  ccrun pull oci:./busybox-oci:latest`,
+	UserNS:       true,
+	Interspersed: true,
+	Flags:        pullFlags,
+}
+
+// pullSettings are the flags pull, run and login share.
+type pullSettings struct {
+	quiet     bool
+	platform  string
+	tlsVerify bool
+	certDir   string
+}
+
+func (p *pullSettings) declare(fs *pflag.FlagSet, quiet bool) {
+	if quiet {
+		fs.BoolVarP(&p.quiet, "quiet", "q", false, "no progress output")
+	}
+	fs.StringVar(&p.platform, "platform", "", "choose the `os/arch[/variant]` of a multi-platform image")
+	fs.BoolVar(&p.tlsVerify, "tls-verify", true, "require HTTPS and verify the registry's certificate")
+	fs.StringVar(&p.certDir, "cert-dir", "", "`directory` of CA certificates (*.crt) and client keys for the registry")
+}
+
+func pullFlags(fs *pflag.FlagSet) func(*globals, []string) error {
+	var p pullSettings
+	p.declare(fs, true)
+	return func(g *globals, args []string) error {
+		if len(args) != 1 {
+			return usagef("pull takes one image")
+		}
+		ref, err := pull.Parse(args[0])
+		if err != nil {
+			return err
+		}
+		o, err := p.options()
+		if err != nil {
+			return err
+		}
+		st, err := openStore(g)
+		if err != nil {
+			return err
+		}
+		id, err := pullImage(context.Background(), st, ref, o)
+		if err = errors.Join(err, st.Close()); err != nil {
+			return err
+		}
+		fmt.Println(id)
+		return nil
+	}
+}
+
+// options turns the flags into pull options.
+func (p *pullSettings) options() (pull.Options, error) {
+	o := pull.Options{
+		Insecure:  !p.tlsVerify,
+		CertDir:   p.certDir,
+		Auth:      authEnv(),
+		UserAgent: "ccrun/" + version,
+	}
+	if !p.quiet {
+		o.Progress = os.Stderr
+	}
+	if p.platform != "" {
+		pl, err := pull.ParsePlatform(p.platform)
+		if err != nil {
+			return o, usagef("--platform: %v", err)
+		}
+		o.Platform = pl
+	}
+	return o, nil
+}
+
+func authEnv() pull.Env { return pull.Env{Rootless: rootlessMode(), Getenv: os.Getenv} }
+
+// pullImage pulls ref into st, with a hint on errors whose fix is known.
+func pullImage(ctx context.Context, st *store.Store, ref pull.Ref, o pull.Options) (string, error) {
+	slog.Debug("pull", "ref", ref.String(), "store", st.Paths().GraphRoot, "platform", o.Platform, "insecure", o.Insecure)
+	id, err := pull.Image(ctx, st, ref, o)
+	if err != nil {
+		if h := pull.Hint(err, ref.Registry()); h != "" {
+			return "", withHint(err, h)
+		}
+		return "", err
+	}
+	return id, nil
+}
+
+// openStore opens the image store where the global flags, or the defaults for
+// this user, say it is.
+func openStore(g *globals) (*store.Store, error) {
+	quietLibraries(g.Debug, os.Stderr)
+	p, err := store.DefaultPaths(store.Env{Rootless: rootlessMode(), UID: hostUID(), Getenv: os.Getenv})
+	if err == nil {
+		p, err = p.Override(g.Root, g.RunRoot)
+	}
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(p)
+	if store.IsNotPrivate(err) {
+		return nil, withHint(err, "another user may have planted it: remove it, or set XDG_RUNTIME_DIR or --runroot to a directory of your own")
+	}
+	return st, err
+}
+
+// quietLibraries keeps containers/storage and containers/image, which log with
+// logrus, to their warnings, or everything with --debug.
+func quietLibraries(debug bool, w io.Writer) {
+	logrus.SetOutput(w)
+	logrus.SetLevel(logrus.WarnLevel)
+	if debug {
+		logrus.SetLevel(logrus.DebugLevel)
+	}
+}

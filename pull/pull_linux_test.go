@@ -1,0 +1,332 @@
+package pull
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ccrun/ccrun/pull/ocitest"
+	"github.com/ccrun/ccrun/pull/store"
+	"go.podman.io/storage/pkg/reexec"
+)
+
+func TestMain(m *testing.M) {
+	// containers/storage unpacks layers in a chrooted child: this test binary,
+	// re-executed as storage-untar.
+	if reexec.Init() {
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// requireRoot skips tests that drive containers/storage's overlay driver, which
+// needs root; as a user, ccrun runs it inside its user namespace, which the
+// integration suite covers.
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("the overlay layer store needs root here; the integration suite covers rootless pulls")
+	}
+}
+
+func newStore(t *testing.T) *store.Store {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(store.Paths{GraphRoot: filepath.Join(dir, "graph"), RunRoot: filepath.Join(dir, "run")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return st
+}
+
+// layout writes an image of the given layers to a fresh OCI layout and returns
+// its reference (oci:DIR:latest).
+func ociImage(t *testing.T, layers ...[]ocitest.File) (Ref, *ocitest.Layout, ocitest.Descriptor) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "img")
+	l, err := ocitest.NewLayout(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var im ocitest.Image
+	for _, fs := range layers {
+		im.Layers = append(im.Layers, ocitest.Layer{Files: fs})
+	}
+	im.Config.Cmd = []string{"/bin/true"}
+	m, err := l.Image(im)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Tag("latest", m); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Parse("oci:" + dir + ":latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, l, m
+}
+
+var base = []ocitest.File{ocitest.Dir("etc"), ocitest.Reg("etc/hostname", "base\n"), ocitest.Dir("bin"), ocitest.Reg("bin/tool", "v1")}
+
+// layerDirs counts the layers unpacked in the store.
+func layerDirs(t *testing.T, st *store.Store) int {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(st.Paths().GraphRoot, "overlay"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		if len(e.Name()) == 64 {
+			n++
+		}
+	}
+	return n
+}
+
+func mountsOf(t *testing.T, dir string) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(b), dir)
+}
+
+func TestPullLocal(t *testing.T) {
+	requireRoot(t)
+	ctx := context.Background()
+	st := newStore(t)
+	ref, _, m := ociImage(t, base, []ocitest.File{ocitest.Reg("bin/tool", "v2")})
+	id, err := Image(ctx, st, ref, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgs, err := st.Images()
+	if err != nil || len(imgs) != 1 || imgs[0].ID != id || imgs[0].Names[0] != "localhost/img:latest" || imgs[0].Size <= 0 {
+		t.Fatalf("Images() = %+v, %v; want one image %s named localhost/img:latest", imgs, err, id)
+	}
+	for _, name := range []string{"localhost/img:latest", id[:12], "localhost/img@" + m.Digest} {
+		if img, err := st.Lookup(name); err != nil || img.ID != id {
+			t.Errorf("Lookup(%s) = %v, %v; want %s", name, img, err, id)
+		}
+	}
+	if _, err := st.Lookup("localhost/other:latest"); !errors.Is(err, store.ErrUnknownImage) {
+		t.Errorf("Lookup of a missing image: %v, want ErrUnknownImage", err)
+	}
+	cfg, err := st.ImageConfig(id)
+	if err != nil || len(cfg.Config.Cmd) != 1 || cfg.Config.Cmd[0] != "/bin/true" {
+		t.Errorf("ImageConfig = %+v, %v", cfg, err)
+	}
+	if id2, ok, err := Stored(ctx, st, ref); err != nil || !ok || id2 != id {
+		t.Errorf("Stored = %s %v %v, want the pulled image", id2, ok, err)
+	}
+	if n := layerDirs(t, st); n != 2 {
+		t.Errorf("%d layer directories, want 2", n)
+	}
+	if n := mountsOf(t, st.Paths().GraphRoot); n != 0 {
+		t.Errorf("the store left %d mounts", n)
+	}
+}
+
+// An image sharing its base with another is stored with one copy of the base.
+func TestLayersStoredOnce(t *testing.T) {
+	requireRoot(t)
+	ctx := context.Background()
+	st := newStore(t)
+	one, _, _ := ociImage(t, base)
+	two, _, _ := ociImage(t, base, []ocitest.File{ocitest.Reg("two", "2")})
+	two.Named, _ = localName("/x/two", "latest")
+	for _, r := range []Ref{one, two, one} {
+		if _, err := Image(ctx, st, r, Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := layerDirs(t, st); n != 2 {
+		t.Errorf("%d layer directories for 2 distinct layers", n)
+	}
+	if imgs, _ := st.Images(); len(imgs) != 2 {
+		t.Errorf("%d images, want 2", len(imgs))
+	}
+}
+
+// A blob that does not match its digest fails the pull, which names the image
+// and leaves no image and no layer behind, even the good layer before it.
+func TestPullBadDigestLeavesNothing(t *testing.T) {
+	requireRoot(t)
+	st := newStore(t)
+	ref, l, m := ociImage(t, base, []ocitest.File{ocitest.Reg("bin/tool", "v2")})
+	var man struct{ Layers []ocitest.Descriptor }
+	readJSON(t, l.BlobPath(m), &man)
+	bad := l.BlobPath(man.Layers[1])
+	data, err := os.ReadFile(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 0xff
+	if err := os.WriteFile(bad, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Image(context.Background(), st, ref, Options{})
+	if err == nil || !strings.Contains(err.Error(), ref.String()) {
+		t.Fatalf("pull of a corrupt image: %v, want an error naming %s", err, ref)
+	}
+	if imgs, _ := st.Images(); len(imgs) != 0 {
+		t.Errorf("images after a failed pull: %+v", imgs)
+	}
+	if n := layerDirs(t, st); n != 0 {
+		t.Errorf("%d layer directories left after a failed pull", n)
+	}
+	// The next pull of a good image works.
+	good, _, _ := ociImage(t, base)
+	if _, err := Image(context.Background(), st, good, Options{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestContainers(t *testing.T) {
+	requireRoot(t)
+	st := newStore(t)
+	ref, _, _ := ociImage(t, base, []ocitest.File{ocitest.Reg("bin/tool", "v2")})
+	id, err := Image(context.Background(), st, ref, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := st.Lookup(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := st.CreateContainer(strings.Repeat("c", 64), id, "img", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Layers) != 2 {
+		t.Fatalf("container sees %d layers, want 2", len(c.Layers))
+	}
+	if b, err := os.ReadFile(filepath.Join(c.Layers[0].Dir, "bin/tool")); err != nil || string(b) != "v2" {
+		t.Errorf("top layer first: bin/tool = %q, %v", b, err)
+	}
+	for _, l := range c.Layers {
+		if l.Short == "" {
+			t.Errorf("layer %s has no short link", l.Dir)
+		} else if got, err := filepath.EvalSymlinks(filepath.Join(c.Home, l.Short)); err != nil || got != l.Dir {
+			t.Errorf("short link %s -> %s, %v; want %s", l.Short, got, err, l.Dir)
+		}
+	}
+	for _, d := range []string{c.Upper, c.Work, c.Merged} {
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			t.Errorf("container directory %s: %v", d, err)
+		}
+	}
+
+	// While the container exists its image stays, even forced while it runs.
+	if _, err := st.Remove(img, "", false); !errors.Is(err, store.ErrImageInUse) {
+		t.Errorf("Remove of an image in use: %v, want ErrImageInUse", err)
+	}
+	if _, err := st.Remove(img, "", true); err == nil {
+		t.Error("Remove -f of the image of a running container succeeded")
+	}
+	if err := st.CleanDead(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(c.Upper); err != nil {
+		t.Fatalf("CleanDead removed a running container: %v", err)
+	}
+
+	// A supervisor killed with --rm leaves its record unlocked: the next
+	// CleanDead deletes it.
+	if err := st.Release(c, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CleanDead(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(c.Upper); !os.IsNotExist(err) {
+		t.Errorf("dead --rm container still there: %v", err)
+	}
+	if _, err := st.Remove(img, "", false); err != nil {
+		t.Errorf("Remove after the container is gone: %v", err)
+	}
+	if n := layerDirs(t, st); n != 0 {
+		t.Errorf("%d layer directories left after removing the only image", n)
+	}
+}
+
+func TestRemoveStoppedContainerWithForce(t *testing.T) {
+	requireRoot(t)
+	st := newStore(t)
+	ref, _, _ := ociImage(t, base)
+	id, err := Image(context.Background(), st, ref, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := st.CreateContainer(strings.Repeat("d", 64), id, "img", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Release(c, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CleanDead(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(c.Upper); err != nil {
+		t.Fatalf("CleanDead removed a container run without --rm: %v", err)
+	}
+	img, _ := st.Lookup(id)
+	if _, err := st.Remove(img, "", false); !errors.Is(err, store.ErrImageInUse) {
+		t.Errorf("Remove: %v, want ErrImageInUse", err)
+	}
+	r, err := st.Remove(img, "", true)
+	if err != nil || r.Deleted != id {
+		t.Errorf("Remove -f = %+v, %v", r, err)
+	}
+	if _, err := os.Stat(c.Upper); !os.IsNotExist(err) {
+		t.Errorf("the stopped container survived rmi -f: %v", err)
+	}
+}
+
+func TestRemoveNameAndPrune(t *testing.T) {
+	requireRoot(t)
+	st := newStore(t)
+	ctx := context.Background()
+	one, _, _ := ociImage(t, base)
+	id, err := Image(ctx, st, one, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	two := one
+	two.Named, _ = localName("/x/alias", "v1")
+	if _, err := Image(ctx, st, two, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	img, _ := st.Lookup(id)
+	if len(img.Names) != 2 {
+		t.Fatalf("names = %q, want 2", img.Names)
+	}
+	if _, err := st.Remove(img, "", false); err == nil {
+		t.Error("Remove by id of an image with two names succeeded without -f")
+	}
+	r, err := st.Remove(img, "localhost/alias:v1", false)
+	if err != nil || r.Deleted != "" || len(r.Untagged) != 1 {
+		t.Errorf("Remove of one name = %+v, %v; want it untagged only", r, err)
+	}
+	if deleted, err := st.Prune(false); err != nil || len(deleted) != 0 {
+		t.Errorf("Prune of a named image: %q, %v", deleted, err)
+	}
+	if deleted, err := st.Prune(true); err != nil || len(deleted) != 1 {
+		t.Errorf("Prune -a: %q, %v", deleted, err)
+	}
+	if n := layerDirs(t, st); n != 0 {
+		t.Errorf("%d layer directories after prune -a", n)
+	}
+}

@@ -1,0 +1,154 @@
+package pull
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	const dgst = "sha256:7cc4b5aefd1d0cadf8d97d4350462ba51c694ebca145b08d7d41b41acc8db5aa"
+	tests := []struct {
+		in, transport, store, registry string
+	}{
+		{"busybox", Docker, "docker.io/library/busybox:latest", "docker.io"},
+		{"busybox:1.36", Docker, "docker.io/library/busybox:1.36", "docker.io"},
+		{"library/busybox", Docker, "docker.io/library/busybox:latest", "docker.io"},
+		{"team/tool", Docker, "docker.io/team/tool:latest", "docker.io"},
+		{"docker.io/busybox", Docker, "docker.io/library/busybox:latest", "docker.io"},
+		{"docker://busybox", Docker, "docker.io/library/busybox:latest", "docker.io"},
+		{"registry.example.com:5000/team/tool:1.2", Docker, "registry.example.com:5000/team/tool:1.2", "registry.example.com:5000"},
+		{"localhost/tool", Docker, "localhost/tool:latest", "localhost"},
+		{"127.0.0.1:5000/busybox", Docker, "127.0.0.1:5000/busybox:latest", "127.0.0.1:5000"},
+		{"busybox@" + dgst, Docker, "docker.io/library/busybox@" + dgst, "docker.io"},
+		// A tag beside a digest is dropped: the digest decides.
+		{"busybox:1.36@" + dgst, Docker, "docker.io/library/busybox@" + dgst, "docker.io"},
+		{"oci:/images/busybox:latest", OCI, "localhost/busybox:latest", ""},
+		{"oci:/images/busybox", OCI, "localhost/busybox:latest", ""},
+		{"oci:/images/Busy Box:v1.2", OCI, "localhost/busy-box:v1.2", ""},
+		{"oci:/images/bb:not/a tag", OCI, "localhost/bb:not-a-tag", ""},
+		{"oci:/images/bb:.hidden", OCI, "localhost/bb:latest", ""},
+		{"docker-archive:/tmp/alpine.tar", DockerArchive, "localhost/alpine:latest", ""},
+		{"docker-archive:/tmp/alpine.tar.gz", DockerArchive, "localhost/alpine:latest", ""},
+		{"docker-archive:/tmp/a.tar:alpine:3.19", DockerArchive, "docker.io/library/alpine:3.19", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			r, err := Parse(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Transport != tt.transport || r.StoreName() != tt.store || r.Registry() != tt.registry {
+				t.Errorf("Parse(%q) = %s %s registry %q, want %s %s registry %q",
+					tt.in, r.Transport, r.StoreName(), r.Registry(), tt.transport, tt.store, tt.registry)
+			}
+			if r.Local() != (tt.transport != Docker) {
+				t.Errorf("Local() = %v", r.Local())
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, in := range []string{
+		"BusyBox",                  // upper case
+		"busybox:",                 // empty tag
+		"busy box",                 // space
+		"oci:",                     // no path
+		strings.Repeat("a", 64),    // an id is not a name
+		"busybox@sha256:1234",      // short digest
+		"docker-archive:/a.tar:@x", // bad index
+	} {
+		t.Run(in, func(t *testing.T) {
+			if r, err := Parse(in); err == nil {
+				if _, serr := r.source(); serr == nil {
+					t.Fatalf("Parse(%q) = %s, want an error", in, r)
+				}
+			}
+		})
+	}
+}
+
+// String must round-trip: what ccrun prints in an error, a user can paste back.
+func TestRefString(t *testing.T) {
+	for _, in := range []string{"docker.io/library/busybox:latest", "oci:/images/bb:v1", "oci:/images/bb", "docker-archive:/tmp/a.tar"} {
+		r, err := Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.String() != in {
+			t.Errorf("Parse(%q).String() = %q", in, r.String())
+		}
+	}
+}
+
+func TestParsePlatform(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Platform
+		ok   bool
+	}{
+		{"linux/amd64", Platform{"linux", "amd64", ""}, true},
+		{"linux/arm/v7", Platform{"linux", "arm", "v7"}, true},
+		{"amd64", Platform{}, false},
+		{"linux//v7", Platform{}, false},
+		{"linux/arm/v7/x", Platform{}, false},
+	}
+	for _, tt := range tests {
+		p, err := ParsePlatform(tt.in)
+		if (err == nil) != tt.ok || p != tt.want {
+			t.Errorf("ParsePlatform(%q) = %+v, %v; want %+v ok=%v", tt.in, p, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestNormalizeRegistry(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"registry.example.com:5000", "registry.example.com:5000"},
+		{"https://registry.example.com:5000/v2/", "registry.example.com:5000"},
+		{"http://localhost:5000", "localhost:5000"},
+		{"https://index.docker.io/v1/", "docker.io"},
+		{"registry-1.docker.io", "docker.io"},
+		{"docker.io", "docker.io"},
+		{"localhost", "localhost"},
+		{"busybox", ""}, // a repository, not a registry
+		{"", ""},
+	}
+	for _, tt := range tests {
+		got, err := NormalizeRegistry(tt.in)
+		if got != tt.want || (err == nil) != (tt.want != "") {
+			t.Errorf("NormalizeRegistry(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestAuthFiles(t *testing.T) {
+	tests := []struct {
+		name     string
+		rootless bool
+		env      map[string]string
+		want     []string
+	}{
+		{"user with a runtime dir", true, map[string]string{"HOME": "/home/u", "XDG_RUNTIME_DIR": "/run/user/1000"},
+			[]string{"/run/user/1000/containers/auth.json", "/home/u/.config/containers/auth.json", "/home/u/.docker/config.json"}},
+		{"user without one (su, CI)", true, map[string]string{"HOME": "/home/u"},
+			[]string{"/home/u/.config/containers/auth.json", "/home/u/.docker/config.json"}},
+		{"root", false, map[string]string{"HOME": "/root"},
+			[]string{"/run/containers/0/auth.json", "/root/.config/containers/auth.json", "/root/.docker/config.json"}},
+		{"explicit files first", true, map[string]string{"HOME": "/home/u", "REGISTRY_AUTH_FILE": "/tmp/a.json", "XDG_CONFIG_HOME": "/cfg", "DOCKER_CONFIG": "/dc"},
+			[]string{"/tmp/a.json", "/cfg/containers/auth.json", "/dc/config.json"}},
+		{"relative XDG values are ignored", true, map[string]string{"HOME": "/home/u", "XDG_RUNTIME_DIR": "run", "XDG_CONFIG_HOME": "cfg"},
+			[]string{"/home/u/.config/containers/auth.json", "/home/u/.docker/config.json"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := Env{Rootless: tt.rootless, Getenv: func(k string) string { return tt.env[k] }}
+			got := AuthFiles(e)
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("AuthFiles = %q\nwant %q", got, tt.want)
+			}
+			if LoginFile(e) != tt.want[0] {
+				t.Errorf("LoginFile = %q, want %q", LoginFile(e), tt.want[0])
+			}
+		})
+	}
+}

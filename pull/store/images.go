@@ -1,0 +1,201 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.podman.io/storage"
+)
+
+// ErrUnknownImage: no image in the store has that name or id.
+var ErrUnknownImage = errors.New("image not known")
+
+// ErrImageInUse: a container record refers to the image.
+var ErrImageInUse = errors.New("image is in use by a container")
+
+// Image is an image in the store.
+type Image struct {
+	ID string
+	// Names are the references it was stored under: docker.io/library/busybox:latest,
+	// or repo@sha256:... when pulled by digest.
+	Names []string
+	// Digests are the digests of its manifests (and of the list it was chosen from).
+	Digests []string
+	Created time.Time
+	// Size is the unpacked size of all its layers.
+	Size     int64
+	TopLayer string
+}
+
+// Images lists the images in the store, newest first.
+func (st *Store) Images() ([]Image, error) {
+	imgs, err := st.s.Images()
+	if err != nil {
+		return nil, fmt.Errorf("list images: %w", err)
+	}
+	layers, err := st.layerIndex()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Image, 0, len(imgs))
+	for i := range imgs {
+		out = append(out, newImage(&imgs[i], layers))
+	}
+	slices.SortStableFunc(out, func(a, b Image) int { return b.Created.Compare(a.Created) })
+	return out, nil
+}
+
+func newImage(img *storage.Image, layers map[string]storage.Layer) Image {
+	im := Image{ID: img.ID, Names: img.Names, Created: img.Created, TopLayer: img.TopLayer}
+	for _, d := range img.Digests {
+		im.Digests = append(im.Digests, d.String())
+	}
+	for id := img.TopLayer; id != ""; id = layers[id].Parent {
+		im.Size += layers[id].UncompressedSize
+	}
+	return im
+}
+
+// layerIndex maps layer ids to layers.
+func (st *Store) layerIndex() (map[string]storage.Layer, error) {
+	ls, err := st.s.Layers()
+	if err != nil {
+		return nil, fmt.Errorf("list layers: %w", err)
+	}
+	m := make(map[string]storage.Layer, len(ls))
+	for _, l := range ls {
+		m[l.ID] = l
+	}
+	return m, nil
+}
+
+// Lookup finds an image by full name (registry/repo:tag), by repo@digest (matching
+// any image of that repository with a manifest of that digest), or by id or
+// unique id prefix.
+func (st *Store) Lookup(name string) (*Image, error) {
+	if repo, digest, ok := strings.Cut(name, "@"); ok {
+		return st.lookupDigest(name, repo, digest)
+	}
+	img, err := st.s.Image(name)
+	if errors.Is(err, storage.ErrImageUnknown) {
+		return nil, fmt.Errorf("look up image %s: %w", name, ErrUnknownImage)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up image %s: %w", name, err)
+	}
+	layers, err := st.layerIndex()
+	if err != nil {
+		return nil, err
+	}
+	im := newImage(img, layers)
+	return &im, nil
+}
+
+func (st *Store) lookupDigest(name, repo, digest string) (*Image, error) {
+	imgs, err := st.Images()
+	if err != nil {
+		return nil, err
+	}
+	for i, img := range imgs {
+		if slices.Contains(img.Digests, digest) && slices.ContainsFunc(img.Names, func(n string) bool { return repoOf(n) == repo }) {
+			return &imgs[i], nil
+		}
+	}
+	return nil, fmt.Errorf("look up image %s: %w", name, ErrUnknownImage)
+}
+
+// repoOf strips the tag or digest from a full name.
+func repoOf(name string) string {
+	if i := strings.IndexByte(name, '@'); i >= 0 {
+		return name[:i]
+	}
+	if i := strings.LastIndexByte(name, ':'); i > strings.LastIndexByte(name, '/') {
+		return name[:i]
+	}
+	return name
+}
+
+// Removal says what Remove did.
+type Removal struct {
+	Untagged []string
+	Deleted  string // the image id, when the image itself was deleted
+}
+
+// Remove removes name from img (name as the user gave it; "" when they gave the
+// id). Like docker: an image with several names loses only that name; the image
+// itself goes with its last name, and its layers with it unless another image
+// shares them. An image some container uses is refused; with force, stopped
+// containers of it are deleted first, but a running one still refuses.
+func (st *Store) Remove(img *Image, name string, force bool) (Removal, error) {
+	if name != "" && len(img.Names) > 1 {
+		if err := st.s.RemoveNames(img.ID, []string{name}); err != nil {
+			return Removal{}, fmt.Errorf("untag %s: %w", name, err)
+		}
+		return Removal{Untagged: []string{name}}, nil
+	}
+	if name == "" && len(img.Names) > 1 && !force {
+		return Removal{}, fmt.Errorf("remove image %.12s: it has %d names (%s): remove them by name, or use -f", img.ID, len(img.Names), strings.Join(img.Names, ", "))
+	}
+	if err := st.removeUsers(img, force); err != nil {
+		return Removal{}, err
+	}
+	if _, err := st.s.DeleteImage(img.ID, true); err != nil {
+		if errors.Is(err, storage.ErrImageUsedByContainer) {
+			err = ErrImageInUse
+		}
+		return Removal{}, fmt.Errorf("remove image %.12s: %w", img.ID, err)
+	}
+	return Removal{Untagged: img.Names, Deleted: img.ID}, nil
+}
+
+// removeUsers deletes the stopped containers of img when forced, and refuses
+// otherwise.
+func (st *Store) removeUsers(img *Image, force bool) error {
+	users, err := st.containersOf(img.ID)
+	if err != nil {
+		return err
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	if !force {
+		return fmt.Errorf("remove image %.12s: %w %.12s (use -f to remove its stopped containers too)", img.ID, ErrImageInUse, users[0].ID)
+	}
+	for _, c := range users {
+		if err := st.deleteIfStopped(c.ID); err != nil {
+			return fmt.Errorf("remove image %.12s: %w", img.ID, err)
+		}
+	}
+	return nil
+}
+
+// Prune deletes dangling images (no name left), or, with all, every image no
+// container uses, then the layers no image or container uses any more. It
+// returns the ids of the deleted images.
+func (st *Store) Prune(all bool) ([]string, error) {
+	imgs, err := st.Images()
+	if err != nil {
+		return nil, err
+	}
+	var deleted []string
+	for _, img := range imgs {
+		if len(img.Names) > 0 && !all {
+			continue
+		}
+		users, err := st.containersOf(img.ID)
+		if err != nil {
+			return deleted, err
+		}
+		if len(users) > 0 {
+			continue
+		}
+		if _, err := st.s.DeleteImage(img.ID, true); err != nil && !errors.Is(err, storage.ErrImageUnknown) {
+			return deleted, fmt.Errorf("prune image %.12s: %w", img.ID, err)
+		}
+		deleted = append(deleted, img.ID)
+	}
+	return deleted, st.pruneLayers()
+}

@@ -1,0 +1,91 @@
+package store
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.podman.io/storage"
+	"go.podman.io/storage/pkg/unshare"
+	"go.podman.io/storage/types"
+)
+
+// Store is ccrun's image and container store.
+type Store struct {
+	s     storage.Store
+	paths Paths
+}
+
+// Open opens (creating when missing) the store at p with the overlay driver.
+// Nothing is mounted: skip_mount_home stops the driver from making its home a
+// private bind mount, and ccrun never asks it to mount a layer.
+func Open(p Paths) (*Store, error) {
+	if err := prepareRunRoot(p); err != nil {
+		return nil, err
+	}
+	s, err := storage.GetStore(types.StoreOptions{
+		GraphRoot:          p.GraphRoot,
+		RunRoot:            p.RunRoot,
+		GraphDriverName:    "overlay",
+		GraphDriverOptions: driverOptions(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open image store %s: %w", p.GraphRoot, err)
+	}
+	return &Store{s: s, paths: p}, nil
+}
+
+// driverOptions are the overlay driver's options. With a single id mapped in the
+// user namespace (no subordinate ids), files of other owners cannot be created
+// with their owner: the driver then keeps them as ours instead of failing.
+func driverOptions() []string {
+	opts := []string{"overlay.skip_mount_home=true"}
+	if Rootless() && mappedIDs("/proc/self/uid_map") == 1 {
+		opts = append(opts, "overlay.ignore_chown_errors=true")
+	}
+	return opts
+}
+
+// mappedIDs counts the ids an id map file (user_namespaces(7)) maps.
+func mappedIDs(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, line := range strings.Split(string(b), "\n") {
+		var inside, outside, count int64
+		if _, err := fmt.Sscan(line, &inside, &outside, &count); err == nil {
+			n += count
+		}
+	}
+	return n
+}
+
+// Rootless reports whether the store works inside a user namespace, as
+// containers/storage decides it (and with it the xattr names it writes): the
+// overlay must then be mounted with userxattr.
+func Rootless() bool { return unshare.IsRootless() }
+
+// Close releases the store. It never unmounts anything: nothing was mounted.
+func (st *Store) Close() error {
+	if _, err := st.s.Shutdown(false); err != nil {
+		return fmt.Errorf("close image store: %w", err)
+	}
+	return nil
+}
+
+// Storage is the containers/storage store, for copying images into it.
+func (st *Store) Storage() storage.Store { return st.s }
+
+// Paths are the store's roots.
+func (st *Store) Paths() Paths { return st.paths }
+
+// lockDir is where containers' liveness locks live.
+func (st *Store) lockDir() string { return filepath.Join(st.paths.RunRoot, "ccrun-containers") }
+
+// isHex reports whether s is a non-empty lower-case hexadecimal string.
+func isHex(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789abcdef") == ""
+}
