@@ -6,7 +6,7 @@ VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 GOBUILD   := CGO_ENABLED=0 $(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)'
 GOTEST    := CGO_ENABLED=1 $(GO) test -tags '$(TAGS)'
-UNIT_PKGS  = $(shell $(GO) list -tags '$(TAGS)' ./... | grep -v /integration)
+UNIT_PKGS  = $(shell $(GO) list -tags '$(TAGS)' ./... | grep -v '/integration$$')
 TEST_USER ?= ccrun-test
 
 .PHONY: all build deps test test-unit test-integration test-root test-rootless test-vm lint bench clean

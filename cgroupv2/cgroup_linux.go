@@ -267,13 +267,21 @@ func (c *Cgroup) Close() error {
 	return err
 }
 
-// removeLeaf empties a leaf with cgroup.kill (Linux 5.14) and removes it. A
-// cgroup cannot be removed while a process, even a zombie, is charged to it, so
-// this waits, a bounded time, for the kernel to finish the kills.
+// removeLeaf empties a leaf with cgroup.kill (Linux 5.14) and removes it.
 func removeLeaf(dir string) error {
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
+	return RemoveDir(dir, func(dir string) {
+		// Best effort: without cgroup.kill (before 5.14) the deadline reports it.
+		_ = WriteFile(dir, "cgroup.kill", "1")
+	})
+}
+
+// RemoveDir removes a cgroup directory, calling kill between attempts: a cgroup
+// cannot be removed while a process, even a zombie, is charged to it, so this
+// waits, a bounded time, for the kernel to finish the kills.
+func RemoveDir(dir string, kill func(dir string)) error {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		err := unix.Rmdir(dir)
@@ -283,7 +291,7 @@ func removeLeaf(dir string) error {
 		if !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
 			return fmt.Errorf("remove cgroup %s: %w", dir, err)
 		}
-		_ = WriteFile(dir, "cgroup.kill", "1")
+		kill(dir)
 		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -59,18 +59,24 @@ func runCmd(t *testing.T, stdin string, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, ccrunBin, args...)
+	cmd.Env = testEnv()
+	return runExec(t, ctx, cmd, stdin)
+}
+
+// runExec runs cmd, a ccrun command line bound to ctx, and returns what it printed.
+func runExec(t *testing.T, ctx context.Context, cmd *exec.Cmd, stdin string) result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if stdin != "" {
 		cmd.Stdin = strings.NewReader(stdin)
 	}
-	cmd.Env = testEnv()
 	// A process that outlives ccrun must not hang the test on its pipes.
 	cmd.WaitDelay = 5 * time.Second
 	err := cmd.Run()
 	r := result{Stdout: out.String(), Stderr: errb.String()}
 	if ctx.Err() != nil {
-		t.Fatalf("ccrun %s: timed out\n%s", strings.Join(args, " "), r)
+		t.Fatalf("%s: timed out\n%s", strings.Join(cmd.Args, " "), r)
 	}
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.Code = ee.ExitCode()
@@ -78,7 +84,7 @@ func runCmd(t *testing.T, stdin string, args ...string) result {
 			r.Code = 128 + int(ws.Signal())
 		}
 	} else if err != nil {
-		t.Fatalf("ccrun %s: %v", strings.Join(args, " "), err)
+		t.Fatalf("%s: %v", strings.Join(cmd.Args, " "), err)
 	}
 	return r
 }

@@ -380,26 +380,7 @@ func (e *imageEnv) run(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := e.command(ctx, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if stdin != "" {
-		cmd.Stdin = strings.NewReader(stdin)
-	}
-	err := cmd.Run()
-	r := result{Stdout: out.String(), Stderr: errb.String()}
-	if ctx.Err() != nil {
-		t.Fatalf("ccrun %s: timed out\n%s", strings.Join(args, " "), r)
-	}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.Code = ee.ExitCode()
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			r.Code = 128 + int(ws.Signal())
-		}
-	} else if err != nil {
-		t.Fatalf("ccrun %s: %v", strings.Join(args, " "), err)
-	}
-	return r
+	return runExec(t, ctx, e.command(ctx, args...), stdin)
 }
 
 // command is ccrun with the store flags and the environment, not started.

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -142,20 +141,7 @@ func (c *Cgroup) Close() error {
 
 // remove kills the processes of a v1 cgroup (v1 has no cgroup.kill) and removes
 // it, waiting a bounded time for the kernel to let go of them.
-func remove(dir string) error {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		err := unix.Rmdir(dir)
-		if err == nil || errors.Is(err, unix.ENOENT) {
-			return nil
-		}
-		if !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
-			return fmt.Errorf("remove cgroup %s: %w", dir, err)
-		}
-		killAll(dir)
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+func remove(dir string) error { return cgroupv2.RemoveDir(dir, killAll) }
 
 func killAll(dir string) {
 	b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
