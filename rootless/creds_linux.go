@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -40,12 +40,14 @@ func setCredentials(id *Identity, c Caps) error {
 		return err
 	}
 	slog.Debug("setresgid/setresuid", "uid", id.UID, "gid", id.GID, "groups", id.Groups)
-	// The syscall package applies these to every thread of the Go runtime.
-	if err := syscall.Setresgid(int(id.GID), int(id.GID), int(id.GID)); err != nil {
-		return idError("setresgid", id.GID, err)
+	// Raw system calls change only this thread, the one that will execve, which is
+	// all that survives execve. (The syscall package would stop every thread of the
+	// Go runtime to change them all; they run no code of the container's.)
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESGID, uintptr(id.GID), uintptr(id.GID), uintptr(id.GID)); e != 0 {
+		return idError("setresgid", id.GID, e)
 	}
-	if err := syscall.Setresuid(int(id.UID), int(id.UID), int(id.UID)); err != nil {
-		return idError("setresuid", id.UID, err)
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(id.UID), uintptr(id.UID), uintptr(id.UID)); e != 0 {
+		return idError("setresuid", id.UID, e)
 	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
 		return fmt.Errorf("clear keepcaps: %w", err)
@@ -66,14 +68,18 @@ func setCredentials(id *Identity, c Caps) error {
 // written without newgidmap, setgroups(2) is denied for good (user_namespaces(7),
 // /proc/PID/setgroups); the process then keeps an empty list, which is what it has.
 func setGroups(id *Identity) error {
-	groups := make([]int, len(id.Groups))
-	for i, g := range id.Groups {
-		groups[i] = int(g)
+	groups := id.Groups
+	var ptr unsafe.Pointer
+	if len(groups) > 0 {
+		ptr = unsafe.Pointer(&groups[0])
 	}
-	err := syscall.Setgroups(groups)
-	if err == nil {
+	// setgroups(2) takes gid_t[], 32-bit ids, as Identity holds them; per thread,
+	// as setresuid above.
+	_, _, e := unix.RawSyscall(unix.SYS_SETGROUPS, uintptr(len(groups)), uintptr(ptr), 0)
+	if e == 0 {
 		return nil
 	}
+	var err error = e
 	if b, rerr := os.ReadFile("/proc/self/setgroups"); rerr == nil && strings.TrimSpace(string(b)) == "deny" {
 		if len(groups) <= 1 {
 			return nil

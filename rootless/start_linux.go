@@ -6,8 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
-	"runtime"
 	"strings"
 	"syscall"
 
@@ -35,9 +33,8 @@ type InitOptions struct {
 type Container struct {
 	Pid int
 	// Pty is the master side of the container's terminal (with -t), else nil.
-	Pty  *os.File
-	cmd  *exec.Cmd
-	done chan syscall.WaitStatus
+	Pty *os.File
+	p   *process
 }
 
 // ExecError is a failure of the init before or at execve, with the exit status ccrun
@@ -63,49 +60,33 @@ func StartInit(spec *Spec, opts InitOptions) (*Container, error) {
 		return nil, err
 	}
 	defer parent.Close()
-	cmd := &exec.Cmd{
-		Path:       "/proc/self/exe",
-		Args:       []string{InitName},
-		Env:        []string{}, // the init needs nothing from ours; the spec says all
-		Stdin:      opts.Stdin,
-		Stdout:     opts.Stdout,
-		Stderr:     opts.Stderr,
-		ExtraFiles: []*os.File{child},
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags: cloneFlags,
-			Pdeathsig:  syscall.SIGKILL,
-			// A session of its own: the container never shares the caller's
-			// controlling terminal, so it cannot TIOCSTI into the caller's shell.
-			Setsid: true,
-		},
-	}
-	if spec.Debug {
-		cmd.Env = []string{"CCRUN_DEBUG=1"}
+	sys := &syscall.SysProcAttr{
+		Cloneflags: cloneFlags,
+		Pdeathsig:  syscall.SIGKILL,
+		// A session of its own: the container never shares the caller's
+		// controlling terminal, so it cannot TIOCSTI into the caller's shell.
+		Setsid: true,
 	}
 	if opts.CgroupFD >= 0 {
-		cmd.SysProcAttr.UseCgroupFD = true
-		cmd.SysProcAttr.CgroupFD = opts.CgroupFD
+		sys.UseCgroupFD = true
+		sys.CgroupFD = opts.CgroupFD
+	}
+	env := []string{} // the init needs nothing from ours; the spec says all
+	if spec.Debug {
+		env = []string{"CCRUN_DEBUG=1"}
+	}
+	attr := &syscall.ProcAttr{
+		Env:   env,
+		Files: []uintptr{opts.Stdin.Fd(), opts.Stdout.Fd(), opts.Stderr.Fd(), child.Fd()},
+		Sys:   sys,
 	}
 	slog.Debug("clone P2", "flags", flagNames(cloneFlags), "into_cgroup", opts.CgroupFD >= 0)
-
-	c := &Container{cmd: cmd, done: make(chan syscall.WaitStatus, 1)}
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // Pdeathsig follows the starting thread (prctl(2))
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		_ = cmd.Wait()
-		c.done <- cmd.ProcessState.Sys().(syscall.WaitStatus)
-	}()
-	err = <-started
+	p, err := startLocked("/proc/self/exe", []string{InitName}, attr)
 	child.Close()
 	if err != nil {
 		return nil, fmt.Errorf("start init: %w", err)
 	}
-	c.Pid = cmd.Process.Pid
+	c := &Container{Pid: p.pid, p: p}
 	if opts.BeforeSpec != nil {
 		if err := opts.BeforeSpec(c.Pid); err != nil {
 			c.kill()
@@ -151,8 +132,7 @@ func (c *Container) waitExec(parent *os.File) error {
 }
 
 func (c *Container) kill() {
-	_ = c.cmd.Process.Kill()
-	<-c.done
+	c.p.kill()
 	if c.Pty != nil {
 		c.Pty.Close()
 	}
@@ -162,11 +142,11 @@ func (c *Container) kill() {
 // signal is delivered, but PID 1 acts only on those it has a handler for, except
 // SIGKILL (pid_namespaces(7)).
 func (c *Container) Signal(sig os.Signal) error {
-	return c.cmd.Process.Signal(sig)
+	return syscall.Kill(c.Pid, sig.(syscall.Signal))
 }
 
 // Done delivers the wait status of PID 1 when it exits.
-func (c *Container) Done() <-chan syscall.WaitStatus { return c.done }
+func (c *Container) Done() <-chan syscall.WaitStatus { return c.p.done }
 
 func flagNames(f int) string {
 	names := []struct {

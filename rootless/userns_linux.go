@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"os/signal"
 	"runtime"
 	"strconv"
@@ -50,65 +49,95 @@ func Reexec(opts ReexecOptions) (syscall.WaitStatus, error) {
 		return 0, err
 	}
 	defer parent.Close()
-	cmd := exec.Command("/proc/self/exe", os.Args[1:]...)
-	cmd.Args[0] = os.Args[0]
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.ExtraFiles = []*os.File{child}
-	cmd.Env = append(os.Environ(),
+	argv := append([]string{os.Args[0]}, os.Args[1:]...)
+	env := append(os.Environ(),
 		envStage+"=wait",
 		fmt.Sprintf("%s=%d", envP0, os.Getpid()),
 		envStorageUserNS+"=1",
 		fmt.Sprintf("%s=%d", envStorageUID, opts.UID),
 		fmt.Sprintf("%s=%d", envStorageGID, opts.GID))
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWNS,
-		Pdeathsig:  syscall.SIGKILL,
-		Setpgid:    !opts.Foreground,
+	attr := &syscall.ProcAttr{
+		Env:   env,
+		Files: []uintptr{os.Stdin.Fd(), os.Stdout.Fd(), os.Stderr.Fd(), child.Fd()},
+		Sys: &syscall.SysProcAttr{
+			Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWNS,
+			Pdeathsig:  syscall.SIGKILL,
+			Setpgid:    !opts.Foreground,
+		},
 	}
-	slog.Debug("clone P1", "flags", "CLONE_NEWUSER|CLONE_NEWNS", "argv", cmd.Args)
+	slog.Debug("clone P1", "flags", "CLONE_NEWUSER|CLONE_NEWNS", "argv", argv)
 
 	// Forward signals from the start: one that arrives before P1 exists is kept for it.
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, forwarded(opts.Foreground)...)
 	defer signal.Stop(sigs)
 
-	started := make(chan error, 1)
-	done := make(chan syscall.WaitStatus, 1)
-	go func() {
-		// Pdeathsig fires when the thread that started the child exits: start and
-		// wait for P1 from one locked thread.
-		runtime.LockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		_ = cmd.Wait()
-		done <- cmd.ProcessState.Sys().(syscall.WaitStatus)
-	}()
-	if err := <-started; err != nil {
-		child.Close()
+	p, err := startLocked("/proc/self/exe", argv, attr)
+	child.Close()
+	if err != nil {
 		return 0, userNSError(err)
 	}
-	child.Close()
-	if err := opts.MapIDs(cmd.Process.Pid); err != nil {
-		_ = cmd.Process.Kill()
-		<-done
+	if err := opts.MapIDs(p.pid); err != nil {
+		p.kill()
 		return 0, mapError(err)
 	}
 	if err := send(parent, message{Type: msgMapped}); err != nil {
-		_ = cmd.Process.Kill()
-		<-done
+		p.kill()
 		return 0, err
 	}
 	for {
 		select {
 		case s := <-sigs:
-			_ = cmd.Process.Signal(s)
-		case ws := <-done:
+			_ = syscall.Kill(p.pid, s.(syscall.Signal))
+		case ws := <-p.done:
 			return ws, nil
 		}
 	}
+}
+
+// process is a child started by startLocked.
+type process struct {
+	pid  int
+	done chan syscall.WaitStatus
+}
+
+// startLocked starts a child with syscall.ForkExec and waits for it, both from one
+// goroutine locked to its OS thread: the parent-death signal fires when the thread
+// that started the child exits (prctl(2)), so that thread must live as long as the
+// child. (os/exec is not used: on its first use it forks once more to probe the
+// kernel for pidfd support, a cost on every container start.)
+func startLocked(path string, argv []string, attr *syscall.ProcAttr) (*process, error) {
+	type result struct {
+		pid int
+		err error
+	}
+	started := make(chan result, 1)
+	p := &process{done: make(chan syscall.WaitStatus, 1)}
+	go func() {
+		runtime.LockOSThread()
+		pid, err := syscall.ForkExec(path, argv, attr)
+		started <- result{pid, err}
+		if err != nil {
+			return
+		}
+		var ws syscall.WaitStatus
+		for {
+			_, err := syscall.Wait4(pid, &ws, 0, nil)
+			if err != syscall.EINTR {
+				break
+			}
+		}
+		p.done <- ws
+	}()
+	r := <-started
+	p.pid = r.pid
+	return p, r.err
+}
+
+// kill kills the child and waits for it.
+func (p *process) kill() {
+	_ = syscall.Kill(p.pid, syscall.SIGKILL)
+	<-p.done
 }
 
 // forwarded lists the signals P0 passes on to P1. With a terminal (-t) the terminal

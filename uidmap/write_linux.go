@@ -1,15 +1,16 @@
 package uidmap
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
 	"os/user"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Plans are the uid and gid mappings of one user namespace and how to write them.
@@ -94,14 +95,15 @@ func hasFileCaps(path string) bool {
 }
 
 // Write installs the mappings of the user namespace of pid: with the helpers when
-// the plan has them, else by writing /proc/PID/{setgroups,uid_map,gid_map} directly
-// (allowed for a single mapping of one's own ids once setgroups is denied).
+// the plan has them (both at once: they are independent), else by writing
+// /proc/PID/{setgroups,uid_map,gid_map} directly (allowed for a single mapping of
+// one's own ids once setgroups is denied).
 func (p *Plans) Write(pid int) error {
 	if p.NewUIDMap != "" {
-		if err := run(p.NewUIDMap, Args(pid, p.UID)); err != nil {
-			return err
-		}
-		return run(p.NewGIDMap, Args(pid, p.GID))
+		return runAll([][]string{
+			append([]string{p.NewUIDMap}, Args(pid, p.UID)...),
+			append([]string{p.NewGIDMap}, Args(pid, p.GID)...),
+		})
 	}
 	base := "/proc/" + strconv.Itoa(pid) + "/"
 	if err := os.WriteFile(base+"setgroups", []byte("deny"), 0); err != nil {
@@ -116,17 +118,72 @@ func (p *Plans) Write(pid int) error {
 	return nil
 }
 
-func run(path string, args []string) error {
-	slog.Debug("exec", "argv", path+" "+strings.Join(args, " "))
-	var stderr bytes.Buffer
-	cmd := exec.Command(path, args...)
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if msg != "" {
-			return fmt.Errorf("%s %s: %w: %s", path, strings.Join(args, " "), err, msg)
-		}
-		return fmt.Errorf("%s %s: %w", path, strings.Join(args, " "), err)
+// runAll runs the command lines at the same time and waits for all of them. It uses
+// syscall.ForkExec rather than os/exec, whose first use forks once more to probe
+// for pidfd support: this is on the path of every rootless command.
+func runAll(cmds [][]string) error {
+	type proc struct {
+		argv   []string
+		pid    int
+		stderr *os.File
 	}
-	return nil
+	procs := make([]proc, 0, len(cmds))
+	var errs []error
+	for _, argv := range cmds {
+		slog.Debug("exec", "argv", strings.Join(argv, " "))
+		r, w, err := os.Pipe()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", argv[0], err))
+			continue
+		}
+		pid, err := syscall.ForkExec(argv[0], argv, &syscall.ProcAttr{
+			Env:   []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"},
+			Files: []uintptr{devNull(), devNull(), w.Fd()},
+		})
+		w.Close()
+		if err != nil {
+			r.Close()
+			errs = append(errs, fmt.Errorf("%s: %w", strings.Join(argv, " "), err))
+			continue
+		}
+		procs = append(procs, proc{argv, pid, r})
+	}
+	for _, p := range procs {
+		msg, _ := io.ReadAll(io.LimitReader(p.stderr, 4096))
+		p.stderr.Close()
+		var ws syscall.WaitStatus
+		if _, err := syscall.Wait4(p.pid, &ws, 0, nil); err != nil {
+			errs = append(errs, fmt.Errorf("wait for %s: %w", p.argv[0], err))
+			continue
+		}
+		if ws.Exited() && ws.ExitStatus() == 0 {
+			continue
+		}
+		err := fmt.Errorf("%s: %s", strings.Join(p.argv, " "), exitDescription(ws))
+		if m := strings.TrimSpace(string(msg)); m != "" {
+			err = fmt.Errorf("%w: %s", err, m)
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func exitDescription(ws syscall.WaitStatus) string {
+	if ws.Signaled() {
+		return "killed by " + ws.Signal().String()
+	}
+	return "exit status " + strconv.Itoa(ws.ExitStatus())
+}
+
+var devNullFile *os.File
+
+func devNull() uintptr {
+	if devNullFile == nil {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			return ^uintptr(0)
+		}
+		devNullFile = f
+	}
+	return devNullFile.Fd()
 }
