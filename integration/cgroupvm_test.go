@@ -295,7 +295,7 @@ func TestCgroupVMDirect(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "systemd-run", "--quiet", "--scope", "-p", "Delegate=yes", "--",
-		"env", "CCRUN_CGROUP_MANAGER=cgroupfs", ccrunBin, "run", "--memory", "48m", "--pids-limit", "40", "--rootfs", root,
+		ccrunBin, "--cgroup-manager=cgroupfs", "run", "--memory", "48m", "--pids-limit", "40", "--rootfs", root,
 		"sh", "-c", `echo cgroup=$(cat /proc/self/cgroup) memory.max=$(cat /sys/fs/cgroup/memory.max) pids.max=$(cat /sys/fs/cgroup/pids.max)`).CombinedOutput()
 	if err != nil {
 		t.Fatalf("systemd-run ccrun: %v\n%s", err, out)

@@ -30,6 +30,9 @@ type globals struct {
 	Debug   bool
 	Root    string // --root: the image store (graph root)
 	RunRoot string // --runroot: run state
+	// CgroupManager forces how limits are set up: "systemd" or "cgroupfs"
+	// (--cgroup-manager); empty chooses.
+	CgroupManager string
 }
 
 // usageError is a mistake on the command line: ccrun prints it with the usage line.

@@ -59,6 +59,7 @@ func ccrun(args []string, stderr io.Writer) int {
 	fs.BoolVar(&g.Debug, "debug", false, "narrate each kernel step on stderr")
 	fs.StringVar(&g.Root, "root", "", "image store directory (default ~/.local/share/ccrun/storage, root: /var/lib/ccrun/storage)")
 	fs.StringVar(&g.RunRoot, "runroot", "", "run state directory (default $XDG_RUNTIME_DIR/ccrun, root: /run/ccrun)")
+	fs.StringVar(&g.CgroupManager, "cgroup-manager", "", "force how limits are set up: `systemd` or cgroupfs (default: chosen by the host)")
 	help := fs.BoolP("help", "h", false, "show this help")
 	showVersion := fs.BoolP("version", "v", false, "print the version")
 	if err := fs.Parse(args); err != nil {
@@ -78,7 +79,13 @@ func ccrun(args []string, stderr io.Writer) int {
 		}
 		return 125
 	case rest[0] == "help":
-		rest = []string{rest[1], "--help"}
+		rest = append(rest[1:], "--help") // help image prune
+	}
+	switch g.CgroupManager {
+	case "", "systemd", "cgroupfs":
+	default:
+		fmt.Fprintf(stderr, "ccrun: --cgroup-manager=%s: want systemd or cgroupfs\n", g.CgroupManager)
+		return 125
 	}
 	cmd, cmdArgs := findCommand(rest)
 	if cmd == nil {

@@ -52,7 +52,7 @@ type cgroupHost struct {
 	bus      cgroupv2.Bus
 	systemd  bool   // bus is there to ask
 	writable error  // nil when our own cgroup v2 is writable (Direct is possible)
-	force    string // CCRUN_CGROUP_MANAGER: "", "systemd" or "cgroupfs"
+	force    string // --cgroup-manager: "", "systemd" or "cgroupfs"
 }
 
 // setupCgroup gives the container (id) its cgroup and limits, in P1. Rootless on a
@@ -60,14 +60,14 @@ type cgroupHost struct {
 // system bus; without systemd, a cgroup we may write; on cgroup v1, root's own v1
 // cgroups. When none of these is possible, a run that asks for a limit fails with
 // what would fix it, and a run that asks for none runs without a cgroup, quietly.
-// CCRUN_CGROUP_MANAGER=systemd|cgroupfs forces one way (as podman's
-// --cgroup-manager), for hosts where the choice is wrong and for tests.
+// --cgroup-manager=systemd|cgroupfs (podman's flag) forces one way, for hosts where
+// the choice is wrong and for tests.
 func setupCgroup(ctx context.Context, g *globals, o *runOptions, id string) (containerCgroup, error) {
 	l, err := limitsFromOptions(o)
 	if err != nil {
 		return nil, err
 	}
-	h := probeCgroupHost()
+	h := probeCgroupHost(g.CgroupManager)
 	m, err := chooseCgroupManager(h, l.Requested())
 	if err != nil {
 		return nil, err
@@ -127,11 +127,11 @@ func limitLeaves(cg *cgroupv2.Cgroup, l cgroupv2.Limits) (containerCgroup, error
 }
 
 // probeCgroupHost gathers the facts chooseCgroupManager decides on.
-func probeCgroupHost() cgroupHost {
+func probeCgroupHost(force string) cgroupHost {
 	h := cgroupHost{
 		layout:   cgroupv2.HostLayout(),
 		rootless: rootlessMode(),
-		force:    os.Getenv("CCRUN_CGROUP_MANAGER"),
+		force:    force,
 	}
 	h.bus = cgroupv2.Bus{User: h.rootless, UID: hostUID()}
 	if h.layout == cgroupv2.Unified {
@@ -176,7 +176,7 @@ func systemdHint(h cgroupHost) string {
 			"(ssh or a desktop session; not su or sudo), or have root run `loginctl enable-linger " + userName() + "`"
 	}
 	return "ccrun asks systemd (PID 1) for a cgroup over the system bus; without systemd, run ccrun in a cgroup " +
-		"of its own that it may write (CCRUN_CGROUP_MANAGER=cgroupfs)"
+		"of its own that it may write (--cgroup-manager=cgroupfs)"
 }
 
 func userName() string {
