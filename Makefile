@@ -1,5 +1,7 @@
 # ccrun: a plain Makefile over go. `make` builds bin/ccrun; `make test` runs everything
 # (it installs the test dependencies first and must run as root on Debian 12).
+# Go from PATH, or where the official tarball installs it.
+export PATH := $(PATH):/usr/local/go/bin
 GO        ?= go
 TAGS      := containers_image_openpgp exclude_graphdriver_btrfs exclude_graphdriver_devicemapper
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
