@@ -11,7 +11,7 @@ GOTEST    := CGO_ENABLED=1 $(GO) test -tags '$(TAGS)'
 UNIT_PKGS  = $(shell $(GO) list -tags '$(TAGS)' ./... | grep -v '/integration$$')
 TEST_USER ?= ccrun-test
 
-.PHONY: all build deps test test-unit test-integration test-root test-rootless test-vm lint bench clean
+.PHONY: all build deps demo test test-unit test-integration test-root test-rootless test-vm lint bench clean
 
 all: build
 
@@ -22,6 +22,10 @@ build:
 # with /etc/subuid and /etc/subgid ranges. Idempotent; needs root.
 deps:
 	integration/setup/deps.sh $(TEST_USER)
+
+# Runs a container as the unprivileged test user from a locally built busybox image.
+demo: build
+	integration/setup/demo.sh $(TEST_USER) $(CURDIR)/bin/ccrun
 
 test: deps lint test-unit test-integration test-vm
 
