@@ -3,7 +3,10 @@ package integration
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -374,6 +377,124 @@ func TestConcurrentPullsAndRuns(t *testing.T) {
 	}
 	if d := time.Since(start); d > time.Duration(n-1)*time.Second {
 		t.Errorf("%d runs of sleep 1 took %v: they wait for each other", n, d)
+	}
+}
+
+// A run of an image in the store only reads containers/storage: every file of
+// its records and locks stays as it was (a container is a directory of
+// ccrun's), with --rm and without.
+func TestRunWritesNothingToTheImageStore(t *testing.T) {
+	e := newImageEnv(t)
+	ref := "oci:" + writeImage(t, busyboxImage(t, ocitest.Config{})) + ":latest"
+	e.ok(t, "pull", "-q", ref)
+	before := storeFiles(t, e.Root)
+	e.ok(t, "run", "--rm", "localhost/image", "true")
+	e.ok(t, "run", "localhost/image", "sh", "-c", "echo x > /x")
+	if after := storeFiles(t, e.Root); !maps.Equal(before, after) {
+		t.Errorf("a run changed containers/storage's files:\nbefore %v\nafter  %v", before, after)
+	}
+	cs := e.containers(t)
+	if len(cs) != 1 {
+		t.Fatalf("containers after a run with --rm and one without: %q, want one", cs)
+	}
+	var rec struct {
+		ID      string `json:"id"`
+		ImageID string `json:"image_id"`
+		Image   string `json:"image"`
+	}
+	b, err := os.ReadFile(filepath.Join(e.Root, "ccrun-containers", cs[0], "container.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &rec)
+	}
+	if imgs := e.images(t); err != nil || rec.ID != cs[0] || len(imgs) != 1 || rec.ImageID != imgs[0].ID || rec.Image != "localhost/image:latest" {
+		t.Errorf("record %s: %+v, %v", b, rec, err)
+	}
+}
+
+// storeFiles maps the files containers/storage keeps its records and locks in
+// (all of the store but the layers' contents and ccrun's own files) to their
+// size and modification time.
+func storeFiles(t *testing.T, root string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, de fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		switch {
+		case rel == "overlay" || strings.HasPrefix(rel, "ccrun-"):
+			if de.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		case de.Type().IsRegular():
+			fi, err := de.Info()
+			if err != nil {
+				return err
+			}
+			files[rel] = fmt.Sprintf("%d@%d", fi.Size(), fi.ModTime().UnixNano())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// rmi and runs of the same image at the same time: either rmi wins and the
+// runs find no image, or a run creates its container first and rmi refuses.
+// Never a container of a removed image (its layers gone under it).
+func TestRmiRacesRuns(t *testing.T) {
+	e := newImageEnv(t)
+	ref := "oci:" + writeImage(t, busyboxImage(t, ocitest.Config{})) + ":latest"
+	const runs = 4
+	// rmi starts before the runs in some rounds, after them in others, so
+	// that it goes first in some, last in others, and in between in some.
+	for round, delay := range []time.Duration{-40, -10, -7, -5, -3, -1, 0, 20} {
+		id := strings.TrimSpace(e.ok(t, "pull", "-q", ref))
+		results := make([]result, runs+1)
+		var wg sync.WaitGroup
+		for i := range runs + 1 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if i == runs {
+					time.Sleep(max(delay, 0) * time.Millisecond)
+					results[i] = e.run(t, "", "rmi", "localhost/image")
+					return
+				}
+				time.Sleep(max(-delay, 0) * time.Millisecond)
+				results[i] = e.run(t, "", "run", "--pull=never", "localhost/image", "true")
+			}()
+		}
+		wg.Wait()
+		rmi := results[runs]
+		t.Logf("round %d: rmi %+d ms after the runs: exit %d; runs exit %d %d %d %d", round, delay, rmi.Code, results[0].Code, results[1].Code, results[2].Code, results[3].Code)
+		for i, r := range results[:runs] {
+			switch {
+			case r.Code == 0 && rmi.Code == 0:
+				t.Errorf("round %d: run %d and the rmi both succeeded:\n%s\nrmi:\n%s", round, i, r, rmi)
+			case r.Code != 0 && !strings.Contains(r.Stderr, "not known"):
+				t.Errorf("round %d: run %d failed otherwise than for want of the image:\n%s", round, i, r)
+			}
+		}
+		if rmi.Code != 0 && !strings.Contains(rmi.Stderr, "in use") {
+			t.Errorf("round %d: rmi failed otherwise than for a container:\n%s", round, rmi)
+		}
+		for _, c := range e.containers(t) {
+			b, err := os.ReadFile(filepath.Join(e.Root, "ccrun-containers", c, "container.json"))
+			if err != nil || !strings.Contains(string(b), id) {
+				t.Errorf("round %d: container %.12s is not of image %.12s: %s %v", round, c, id, b, err)
+			}
+		}
+		if rmi.Code != 0 {
+			e.ok(t, "rmi", "-f", "localhost/image")
+		}
+		if cs := e.containers(t); len(cs) != 0 {
+			t.Fatalf("round %d: rmi -f left containers %q", round, cs)
+		}
 	}
 }
 

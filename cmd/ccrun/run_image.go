@@ -21,7 +21,7 @@ type imageContainerInfo struct {
 	Overlay *rootless.OverlayRoot
 	Config  imageConfig
 	// Release drops the container's liveness lock; with remove it deletes the
-	// container's record and writable layer.
+	// container's directory.
 	Release func(remove bool) error
 }
 
@@ -32,23 +32,27 @@ type imageConfig struct {
 }
 
 // imageContainer finds (pulling as --pull says) the image of `ccrun run`, and
-// creates container id of it: a store record with its own upper and work
+// creates container id of it: a directory of ccrun's with its own upper and work
 // directories over the image's shared layers, and the overlay mount the init
 // will make of them. It first deletes the --rm containers whose ccrun was killed.
+// The store is closed before the container starts: the container needs nothing
+// more of it, and Release only its own directory.
 func imageContainer(ctx context.Context, g *globals, o *runOptions, id string) (*imageContainerInfo, error) {
 	st, err := openStore(g)
 	if err != nil {
 		return nil, err
 	}
 	ic, err := createFromImage(ctx, st, o, id)
-	if err != nil {
-		return nil, errors.Join(err, st.Close())
+	if cerr := st.Close(); cerr != nil {
+		if ic != nil {
+			cerr = errors.Join(cerr, ic.Release(true))
+		}
+		return nil, errors.Join(err, cerr)
 	}
-	return ic, nil
+	return ic, err
 }
 
-// createFromImage is imageContainer on an open store, which the returned
-// Release closes.
+// createFromImage is imageContainer on an open store.
 func createFromImage(ctx context.Context, st *store.Store, o *runOptions, id string) (*imageContainerInfo, error) {
 	if err := st.CleanDead(); err != nil {
 		slog.Warn("remove containers of killed runs", "err", err)
@@ -65,16 +69,18 @@ func createFromImage(ctx context.Context, st *store.Store, o *runOptions, id str
 	if err != nil {
 		return nil, err
 	}
-	m, err := overlay.Plan(overlayRoot(c))
+	r := overlayRoot(c)
+	r.Volatile = o.rm
+	m, err := overlay.Plan(r)
 	if err != nil {
-		return nil, errors.Join(err, st.Release(c, true))
+		return nil, errors.Join(err, c.Release(true))
 	}
 	slog.Debug("container", "id", id, "image", img.ID, "layers", len(c.Layers), "upper", c.Upper)
 	return &imageContainerInfo{
 		Overlay: &rootless.OverlayRoot{Options: m.Options, Chdir: m.Chdir, Target: m.Target},
 		Config: imageConfig{Entrypoint: cfg.Config.Entrypoint, Cmd: cfg.Config.Cmd, Env: cfg.Config.Env,
 			WorkingDir: cfg.Config.WorkingDir, User: cfg.Config.User},
-		Release: func(remove bool) error { return errors.Join(st.Release(c, remove), st.Close()) },
+		Release: c.Release,
 	}, nil
 }
 

@@ -1,21 +1,24 @@
 package store
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"go.podman.io/storage"
+	"golang.org/x/sys/unix"
 )
 
-// Container is a container's record and directories.
+// Container is a container's directories, ready to mount, and its liveness lock.
 type Container struct {
 	ID      string
 	ImageID string
-	// Home is the overlay driver's directory, which Layer.Short is relative to.
+	// Home is the overlay driver's directory, which Layer.Short and the paths
+	// below are relative to, or in.
 	Home string
 	// Layers are the image's layer directories, the newest first.
 	Layers []LayerDir
@@ -23,6 +26,7 @@ type Container struct {
 	// an empty directory to mount its root on.
 	Upper, Work, Merged string
 
+	dir  string // the container's directory, by its real path
 	lock *os.File
 }
 
@@ -34,94 +38,90 @@ type LayerDir struct {
 	Short string
 }
 
-// metadata is what ccrun keeps in a container's record.
-type metadata struct {
-	Remove bool   `json:"rm,omitempty"`
-	Image  string `json:"image,omitempty"`
+// homeLink is the name, in the overlay driver's directory, of a symbolic link
+// to ccrun's container directory. The overlay's mount data must fit in a page:
+// with many layers every path in it is given relative to the driver's
+// directory (the layers by their l/ links), the container's upper and work
+// directories included, and the link keeps those short and below it. The
+// driver ignores it: it takes only directories there for layers.
+const homeLink = "ccrun-containers"
+
+func (st *Store) containers() containerDirs {
+	return containerDirs{root: filepath.Join(st.paths.GraphRoot, "ccrun-containers")}
 }
 
 // CreateContainer creates container id of image imageID, named image (for
-// display), with its writable layer. The returned container holds its liveness
-// lock until Release. remove marks the record to be deleted when the container
-// ends, even if its supervisor is killed (see CleanDead).
-func (st *Store) CreateContainer(id, imageID, image string, remove bool) (*Container, error) {
-	lock, err := st.lockContainer(id)
+// display): a directory of its own with its writable directories, over the
+// image's layers, which stay in the store, read-only and shared. The returned
+// container holds its liveness lock until Release. remove marks it to be
+// deleted when it ends, even if its supervisor is killed (see CleanDead).
+//
+// Nothing is written to containers/storage: the image is only read. It is looked
+// up again under the containers lock, so that an rmi that removed it since the
+// caller found it is noticed here rather than by a mount of missing layers.
+func (st *Store) CreateContainer(id, imageID, image string, remove bool) (c *Container, err error) {
+	d := st.containers()
+	unlock, err := d.lock(unix.LOCK_SH)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := st.createRecord(id, imageID, image, remove)
-	if err != nil {
-		err = fmt.Errorf("create container of image %.12s: %w", imageID, err)
-		return nil, errors.Join(err, st.unlockContainer(id, lock, true))
+	defer func() {
+		if uerr := unlock(); uerr != nil && err == nil {
+			err, c = errors.Join(uerr, c.Release(true)), nil
+		}
+	}()
+	img, err := st.s.Image(imageID)
+	if errors.Is(err, storage.ErrImageUnknown) {
+		err = fmt.Errorf("%w (removed meanwhile?)", ErrUnknownImage)
 	}
-	c, err := st.dirs(rec)
 	if err != nil {
-		return nil, errors.Join(err, st.release(id, lock, true))
+		return nil, fmt.Errorf("create container of image %.12s: %w", imageID, err)
 	}
-	c.lock = lock
+	c, root, err := st.imageLayers(img)
+	if err != nil {
+		return nil, fmt.Errorf("create container of image %.12s: %w", imageID, err)
+	}
+	if err := st.linkContainers(c.Home, d); err != nil {
+		return nil, err
+	}
+	rec := Record{ID: id, ImageID: img.ID, Image: image, Created: time.Now().UTC(), Remove: remove}
+	if c.lock, err = d.create(rec, root); err != nil {
+		return nil, err
+	}
+	c.ID, c.ImageID, c.dir = id, img.ID, d.dir(id)
+	in := filepath.Join(c.Home, homeLink, id)
+	c.Upper, c.Work, c.Merged = filepath.Join(in, "upper"), filepath.Join(in, "work"), filepath.Join(in, "merged")
 	return c, nil
 }
 
-// createRecord creates the store's record of the container and its writable
-// layer.
-func (st *Store) createRecord(id, imageID, image string, remove bool) (*storage.Container, error) {
-	meta, err := json.Marshal(metadata{Remove: remove, Image: image})
-	if err != nil {
-		return nil, err
+// imageLayers finds the directories of an image's layers, the newest first, as
+// the overlay driver reports them, and the top one's file information.
+func (st *Store) imageLayers(img *storage.Image) (*Container, fs.FileInfo, error) {
+	if img.TopLayer == "" {
+		return nil, nil, errors.New("the image has no layers")
 	}
-	return st.s.CreateContainer(id, nil, imageID, "", string(meta), nil)
-}
-
-// lockContainer takes container id's liveness lock; a new id is never locked.
-func (st *Store) lockContainer(id string) (*os.File, error) {
-	f, err := openLock(st.lockPath(id))
-	if err != nil {
-		return nil, fmt.Errorf("lock container %.12s: %w", id, err)
-	}
-	ok, err := tryLock(f)
-	if err == nil && !ok {
-		err = errRunning
-	}
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("lock container %.12s: %w", id, err), f.Close())
-	}
-	return f, nil
-}
-
-func (st *Store) lockPath(id string) string { return filepath.Join(st.lockDir(), id+".lock") }
-
-// unlockContainer drops a liveness lock, deleting its file first when the
-// container is gone (while still holding it, so nobody else trusts a stale one).
-func (st *Store) unlockContainer(id string, lock *os.File, gone bool) error {
-	var err error
-	if gone {
-		if err = os.Remove(st.lockPath(id)); errors.Is(err, os.ErrNotExist) {
-			err = nil
-		}
-	}
-	return errors.Join(err, lock.Close())
-}
-
-// dirs finds the directories of a container's writable layer and of the image's
-// layers under it, as the overlay driver reports them.
-func (st *Store) dirs(rec *storage.Container) (*Container, error) {
 	drv, err := st.s.GraphDriver()
 	if err != nil {
-		return nil, fmt.Errorf("container %.12s: %w", rec.ID, err)
+		return nil, nil, err
 	}
-	md, err := drv.Metadata(rec.LayerID)
+	md, err := drv.Metadata(img.TopLayer)
 	if err != nil {
-		return nil, fmt.Errorf("container %.12s: read layer directories: %w", rec.ID, err)
+		return nil, nil, fmt.Errorf("read layer directories: %w", err)
 	}
-	c := &Container{ID: rec.ID, ImageID: rec.ImageID, Upper: md["UpperDir"], Work: md["WorkDir"], Merged: md["MergedDir"]}
-	c.Home = filepath.Dir(filepath.Dir(c.Upper))
-	if md["LowerDir"] == "" {
-		return nil, fmt.Errorf("container %.12s: image %.12s has no layers", rec.ID, rec.ImageID)
+	top := md["UpperDir"]
+	root, err := os.Stat(top)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read layer directories: %w", err)
 	}
-	for _, d := range strings.Split(md["LowerDir"], ":") {
+	c := &Container{Home: filepath.Dir(filepath.Dir(top))}
+	dirs := []string{top}
+	if md["LowerDir"] != "" {
+		dirs = append(dirs, strings.Split(md["LowerDir"], ":")...)
+	}
+	for _, d := range dirs {
 		c.Layers = append(c.Layers, LayerDir{Dir: d, Short: shortLink(c.Home, d)})
 	}
-	return c, nil
+	return c, root, nil
 }
 
 // shortLink returns the overlay driver's short link to layer directory dir
@@ -140,75 +140,90 @@ func shortLink(home, dir string) string {
 	return short
 }
 
-// Release ends the supervisor's hold on the container: with remove, its record
-// and writable layer are deleted; without, they stay (for ps, logs, rm later).
-func (st *Store) Release(c *Container, remove bool) error {
-	return st.release(c.ID, c.lock, remove)
-}
-
-func (st *Store) release(id string, lock *os.File, remove bool) error {
-	var err error
-	if remove {
-		if err = st.s.DeleteContainer(id); errors.Is(err, storage.ErrContainerUnknown) {
+// linkContainers makes sure the driver's directory home has the link to d
+// (see homeLink): one readlink(2) once it exists.
+func (st *Store) linkContainers(home string, d containerDirs) error {
+	link := filepath.Join(home, homeLink)
+	want, err := filepath.Rel(home, d.root)
+	if err != nil {
+		return fmt.Errorf("link %s: %w", link, err)
+	}
+	if got, err := os.Readlink(link); err == nil && got == want {
+		return nil
+	}
+	err = os.Symlink(want, link)
+	if errors.Is(err, fs.ErrExist) { // made meanwhile by another run, or not ours
+		if got, rerr := os.Readlink(link); rerr == nil && got == want {
 			err = nil
 		}
-		if err != nil {
-			err = fmt.Errorf("delete container %.12s: %w", id, err)
+	}
+	if err != nil {
+		return fmt.Errorf("link %s to %s: %w", link, want, err)
+	}
+	return nil
+}
+
+// Release ends the supervisor's hold on the container: with remove, its
+// directory is deleted; without, it stays (for ps, rm later) and is only
+// unlocked.
+func (c *Container) Release(remove bool) error {
+	var err error
+	if remove {
+		if err = removeTree(c.dir); err != nil {
+			err = fmt.Errorf("delete container %.12s: %w", c.ID, err)
 		}
 	}
-	return errors.Join(err, st.unlockContainer(id, lock, remove && err == nil))
+	return errors.Join(err, c.lock.Close())
 }
+
+// Release is c.Release.
+func (st *Store) Release(c *Container, remove bool) error { return c.Release(remove) }
 
 // CleanDead deletes the --rm containers whose supervisor died without deleting
-// them: those whose liveness lock nobody holds.
+// them: those whose liveness lock nobody holds. It takes no lock and writes
+// nothing when there are none, as on every run.
 func (st *Store) CleanDead() error {
-	cs, err := st.s.Containers()
-	if err != nil {
-		return fmt.Errorf("list containers: %w", err)
-	}
-	var errs []error
-	for _, c := range cs {
-		var m metadata
-		if json.Unmarshal([]byte(c.Metadata), &m) != nil || !m.Remove {
-			continue
-		}
-		if err := st.deleteIfStopped(c.ID); !errors.Is(err, errRunning) {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return errors.Join(st.containers().cleanDead(), st.cleanDeadLegacy())
 }
 
-// errRunning: the container's supervisor holds its liveness lock.
-var errRunning = errors.New("container is running")
-
-// deleteIfStopped deletes container id unless its supervisor is alive.
-func (st *Store) deleteIfStopped(id string) error {
-	f, err := openLock(st.lockPath(id))
-	if err != nil {
-		return err
-	}
-	ok, err := tryLock(f)
-	if err == nil && !ok {
-		err = errRunning
-	}
-	if err != nil {
-		return errors.Join(fmt.Errorf("container %.12s: %w", id, err), f.Close())
-	}
-	return st.release(id, f, true)
+// user is a container that uses an image: ccrun's own, or a containers/storage
+// container made by an earlier ccrun (legacy).
+type user struct {
+	id     string
+	legacy bool
 }
 
-// containersOf lists the containers of an image.
-func (st *Store) containersOf(imageID string) ([]storage.Container, error) {
-	cs, err := st.s.Containers()
+// users maps image ids to their containers, deleting on the way dead --rm
+// containers (see containerDirs.users).
+// Must be called with the containers lock held exclusively.
+func (st *Store) users() (map[string][]user, error) {
+	ours, err := st.containers().users()
+	if err != nil {
+		return nil, err
+	}
+	if err := st.cleanDeadLegacy(); err != nil {
+		return nil, err
+	}
+	out := map[string][]user{}
+	for img, ids := range ours {
+		for _, id := range ids {
+			out[img] = append(out[img], user{id: id})
+		}
+	}
+	legacy, err := st.s.Containers()
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
-	var out []storage.Container
-	for _, c := range cs {
-		if c.ImageID == imageID {
-			out = append(out, c)
-		}
+	for _, c := range legacy {
+		out[c.ImageID] = append(out[c.ImageID], user{id: c.ID, legacy: true})
 	}
 	return out, nil
+}
+
+// removeStopped deletes container u unless it is running.
+func (st *Store) removeStopped(u user) error {
+	if u.legacy {
+		return st.removeLegacy(u.id)
+	}
+	return st.containers().removeStopped(u.id)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.podman.io/storage"
+	"golang.org/x/sys/unix"
 )
 
 // ErrUnknownImage: no image in the store has that name or id.
@@ -25,36 +26,49 @@ type Image struct {
 	// Digests are the digests of its manifests (and of the list it was chosen from).
 	Digests []string
 	Created time.Time
-	// Size is the unpacked size of all its layers.
+	// Size is the unpacked size of all its layers. Only Images sets it: it
+	// costs reading the record of every layer in the store, which a run does
+	// not need; Lookup leaves it 0.
 	Size     int64
 	TopLayer string
 }
 
-// Images lists the images in the store, newest first.
+// Images lists the images in the store, newest first, with their sizes.
 func (st *Store) Images() ([]Image, error) {
-	imgs, err := st.s.Images()
+	out, err := st.images()
 	if err != nil {
-		return nil, fmt.Errorf("list images: %w", err)
+		return nil, err
 	}
 	layers, err := st.layerIndex()
 	if err != nil {
 		return nil, err
 	}
+	for i := range out {
+		for id := out[i].TopLayer; id != ""; id = layers[id].Parent {
+			out[i].Size += layers[id].UncompressedSize
+		}
+	}
+	return out, nil
+}
+
+// images lists the images in the store, newest first, without their sizes.
+func (st *Store) images() ([]Image, error) {
+	imgs, err := st.s.Images()
+	if err != nil {
+		return nil, fmt.Errorf("list images: %w", err)
+	}
 	out := make([]Image, 0, len(imgs))
 	for i := range imgs {
-		out = append(out, newImage(&imgs[i], layers))
+		out = append(out, newImage(&imgs[i]))
 	}
 	slices.SortStableFunc(out, func(a, b Image) int { return b.Created.Compare(a.Created) })
 	return out, nil
 }
 
-func newImage(img *storage.Image, layers map[string]storage.Layer) Image {
+func newImage(img *storage.Image) Image {
 	im := Image{ID: img.ID, Names: img.Names, Created: img.Created, TopLayer: img.TopLayer}
 	for _, d := range img.Digests {
 		im.Digests = append(im.Digests, d.String())
-	}
-	for id := img.TopLayer; id != ""; id = layers[id].Parent {
-		im.Size += layers[id].UncompressedSize
 	}
 	return im
 }
@@ -74,7 +88,7 @@ func (st *Store) layerIndex() (map[string]storage.Layer, error) {
 
 // Lookup finds an image by full name (registry/repo:tag), by repo@digest (matching
 // any image of that repository with a manifest of that digest), or by id or
-// unique id prefix.
+// unique id prefix. It reads only the store's image records (see Image.Size).
 func (st *Store) Lookup(name string) (*Image, error) {
 	if repo, digest, ok := strings.Cut(name, "@"); ok {
 		return st.lookupDigest(name, repo, digest)
@@ -86,16 +100,12 @@ func (st *Store) Lookup(name string) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("look up image %s: %w", name, err)
 	}
-	layers, err := st.layerIndex()
-	if err != nil {
-		return nil, err
-	}
-	im := newImage(img, layers)
+	im := newImage(img)
 	return &im, nil
 }
 
 func (st *Store) lookupDigest(name, repo, digest string) (*Image, error) {
-	imgs, err := st.Images()
+	imgs, err := st.images()
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +140,7 @@ type Removal struct {
 // shares them. An image some container uses is refused; with force, stopped
 // containers of it are deleted first, but a running one still refuses.
 func (st *Store) Remove(img *Image, name string, force bool) (Removal, error) {
+	st.wrote = true
 	if name != "" && len(img.Names) > 1 {
 		if err := st.s.RemoveNames(img.ID, []string{name}); err != nil {
 			return Removal{}, fmt.Errorf("untag %s: %w", name, err)
@@ -139,6 +150,17 @@ func (st *Store) Remove(img *Image, name string, force bool) (Removal, error) {
 	if name == "" && len(img.Names) > 1 && !force {
 		return Removal{}, fmt.Errorf("remove image %.12s: it has %d names (%s): remove them by name, or use -f", img.ID, len(img.Names), strings.Join(img.Names, ", "))
 	}
+	unlock, err := st.containers().lock(unix.LOCK_EX)
+	if err != nil {
+		return Removal{}, err
+	}
+	r, err := st.remove(img, force)
+	return r, errors.Join(err, unlock())
+}
+
+// remove deletes img unless a container uses it.
+// Must be called with the containers lock held exclusively.
+func (st *Store) remove(img *Image, force bool) (Removal, error) {
 	if err := st.removeUsers(img, force); err != nil {
 		return Removal{}, err
 	}
@@ -154,18 +176,19 @@ func (st *Store) Remove(img *Image, name string, force bool) (Removal, error) {
 // removeUsers deletes the stopped containers of img when forced, and refuses
 // otherwise.
 func (st *Store) removeUsers(img *Image, force bool) error {
-	users, err := st.containersOf(img.ID)
+	all, err := st.users()
 	if err != nil {
 		return err
 	}
+	users := all[img.ID]
 	if len(users) == 0 {
 		return nil
 	}
 	if !force {
-		return fmt.Errorf("remove image %.12s: %w %.12s (use -f to remove its stopped containers too)", img.ID, ErrImageInUse, users[0].ID)
+		return fmt.Errorf("remove image %.12s: %w %.12s (use -f to remove its stopped containers too)", img.ID, ErrImageInUse, users[0].id)
 	}
-	for _, c := range users {
-		if err := st.deleteIfStopped(c.ID); err != nil {
+	for _, u := range users {
+		if err := st.removeStopped(u); err != nil {
 			return fmt.Errorf("remove image %.12s: %w", img.ID, err)
 		}
 	}
@@ -173,23 +196,25 @@ func (st *Store) removeUsers(img *Image, force bool) error {
 }
 
 // Prune deletes dangling images (no name left), or, with all, every image no
-// container uses, then the layers no image or container uses any more. It
-// returns the ids of the deleted images.
-func (st *Store) Prune(all bool) ([]string, error) {
-	imgs, err := st.Images()
+// container uses, then the layers no image uses any more. It returns the ids
+// of the deleted images.
+func (st *Store) Prune(all bool) (deleted []string, err error) {
+	st.wrote = true
+	unlock, err := st.containers().lock(unix.LOCK_EX)
 	if err != nil {
 		return nil, err
 	}
-	var deleted []string
+	defer func() { err = errors.Join(err, unlock()) }()
+	imgs, err := st.images()
+	if err != nil {
+		return nil, err
+	}
+	users, err := st.users()
+	if err != nil {
+		return nil, err
+	}
 	for _, img := range imgs {
-		if len(img.Names) > 0 && !all {
-			continue
-		}
-		users, err := st.containersOf(img.ID)
-		if err != nil {
-			return deleted, err
-		}
-		if len(users) > 0 {
+		if len(img.Names) > 0 && !all || len(users[img.ID]) > 0 {
 			continue
 		}
 		if _, err := st.s.DeleteImage(img.ID, true); err != nil && !errors.Is(err, storage.ErrImageUnknown) {

@@ -33,6 +33,7 @@ func (st *Store) tempRoot() string     { return filepath.Join(st.paths.GraphRoot
 // BeginPull registers a pull. When no other pull runs, it first removes what
 // killed pulls left in the temporary directory.
 func (st *Store) BeginPull() (p *Pull, err error) {
+	st.wrote = true
 	f, err := openLock(st.pullLockPath())
 	if err != nil {
 		return nil, fmt.Errorf("begin pull: %w", err)
@@ -137,7 +138,9 @@ func (st *Store) orphanLayers() ([]string, error) {
 	return orphans, nil
 }
 
-// usedLayers marks every layer an image or a container stands on.
+// usedLayers marks every layer an image or a legacy container stands on.
+// ccrun's own containers need no mark: each uses its image's layers, and its
+// image is not deleted while it exists.
 func (st *Store) usedLayers(layers map[string]storage.Layer) (map[string]bool, error) {
 	imgs, err := st.s.Images()
 	if err != nil {

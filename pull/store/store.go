@@ -3,7 +3,6 @@ package store
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"go.podman.io/storage"
@@ -15,6 +14,9 @@ import (
 type Store struct {
 	s     storage.Store
 	paths Paths
+	// wrote: this process changed the store through containers/storage (a pull,
+	// a removal), so Close shuts it down properly.
+	wrote bool
 }
 
 // Open opens (creating when missing) the store at p with the overlay driver.
@@ -69,21 +71,32 @@ func mappedIDs(path string) int64 {
 func Rootless() bool { return unshare.IsRootless() }
 
 // Close releases the store. It never unmounts anything: nothing was mounted.
+//
+// After a change, containers/storage's Shutdown tidies the driver (staging
+// directories a killed pull left). It also records a write on the store's
+// graph lock, which makes every other process reload the driver, so a process
+// that only read (a run of an image in the store) skips it: nothing of its
+// needs tidying, and it then writes nothing to the store at all.
 func (st *Store) Close() error {
+	if !st.wrote {
+		st.s.Free()
+		return nil
+	}
 	if _, err := st.s.Shutdown(false); err != nil {
 		return fmt.Errorf("close image store: %w", err)
 	}
 	return nil
 }
 
-// Storage is the containers/storage store, for copying images into it.
-func (st *Store) Storage() storage.Store { return st.s }
+// Storage is the containers/storage store, for copying images into it (which
+// counts as a change: see Close).
+func (st *Store) Storage() storage.Store {
+	st.wrote = true
+	return st.s
+}
 
 // Paths are the store's roots.
 func (st *Store) Paths() Paths { return st.paths }
-
-// lockDir is where containers' liveness locks live.
-func (st *Store) lockDir() string { return filepath.Join(st.paths.RunRoot, "ccrun-containers") }
 
 // isHex reports whether s is a non-empty lower-case hexadecimal string.
 func isHex(s string) bool {

@@ -1,0 +1,273 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// containerDirs is ccrun's own directory of containers, <graph root>/ccrun-containers:
+// one subdirectory per container, named by its id, holding
+//
+//	container.json   its Record, written once
+//	upper/ work/     the overlay's writable directory and the kernel's scratch one
+//	merged/          the directory the init mounts the overlay on (in its own
+//	                 mount namespace: on the host it stays empty)
+//
+// Two kinds of flock(2) keep it consistent without a daemon:
+//
+//   - each container's supervisor holds an exclusive lock on the container's
+//     directory for as long as it runs. The kernel drops it when the process dies,
+//     however it dies, so a directory whose lock can be taken has no live owner;
+//   - <graph root>/ccrun-containers.lock is taken shared by a run while it creates
+//     a container (not while the container runs), and exclusively by rmi and image
+//     prune while they check which images containers use and delete images. So a
+//     run never creates a container of an image that rmi is deleting.
+type containerDirs struct{ root string }
+
+func (d containerDirs) dir(id string) string { return filepath.Join(d.root, id) }
+
+// lockPath is the directory-wide lock, beside the directory rather than in it.
+func (d containerDirs) lockPath() string { return d.root + ".lock" }
+
+// lock takes the directory-wide lock, shared (unix.LOCK_SH) or exclusive
+// (unix.LOCK_EX), waiting for it; unlock drops it.
+func (d containerDirs) lock(how int) (unlock func() error, err error) {
+	f, err := openLock(d.lockPath())
+	if err != nil {
+		return nil, fmt.Errorf("lock containers: %w", err)
+	}
+	if err := flock(f, how); err != nil {
+		return nil, errors.Join(fmt.Errorf("lock containers: %w", err), f.Close())
+	}
+	return f.Close, nil
+}
+
+// create makes container rec.ID's directory and returns it locked (the liveness
+// lock). upper/ gets the mode and owner of root, the image's root directory, as
+// the overlay's root directory shows the upper directory's. The record is
+// written last: a directory without one is a creation in progress or one that
+// crashed. Nothing is synced: a container does not outlive a crash of the machine
+// in a state worth keeping, and an fsync costs more than the whole run.
+// Must be called with the directory-wide lock held (shared).
+func (d containerDirs) create(rec Record, root fs.FileInfo) (*os.File, error) {
+	if !isHex(rec.ID) {
+		return nil, fmt.Errorf("create container %q: the id must be hexadecimal", rec.ID)
+	}
+	dir := d.dir(rec.ID)
+	err := os.Mkdir(dir, 0o700)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(d.root, 0o700); err == nil {
+			err = os.Mkdir(dir, 0o700)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create container %.12s: %w", rec.ID, err)
+	}
+	lock, err := lockNew(dir)
+	if err == nil {
+		if err = fill(dir, rec, root); err != nil {
+			err = errors.Join(err, lock.Close())
+		}
+	}
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("create container %.12s: %w", rec.ID, err), removeTree(dir))
+	}
+	return lock, nil
+}
+
+// lockNew takes the liveness lock of a directory just made, which nobody else
+// can hold yet.
+func lockNew(dir string) (*os.File, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := tryLock(f)
+	if err == nil && !ok {
+		err = errRunning
+	}
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("lock: %w", err), f.Close())
+	}
+	return f, nil
+}
+
+// fill creates a new container directory's content.
+func fill(dir string, rec Record, root fs.FileInfo) error {
+	upper := filepath.Join(dir, "upper")
+	if err := os.Mkdir(upper, 0o700); err != nil {
+		return err
+	}
+	// Set the mode explicitly: Mkdir's is filtered by the umask.
+	if err := os.Chmod(upper, root.Mode()&(fs.ModePerm|fs.ModeSetgid|fs.ModeSticky)); err != nil {
+		return err
+	}
+	if st, ok := root.Sys().(*syscall.Stat_t); ok && (int(st.Uid) != os.Geteuid() || int(st.Gid) != os.Getegid()) {
+		if err := os.Lchown(upper, int(st.Uid), int(st.Gid)); err != nil {
+			return err
+		}
+	}
+	for _, sub := range []string{"work", "merged"} {
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o700); err != nil {
+			return err
+		}
+	}
+	b, err := rec.encode()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, recordFile), b, 0o600)
+}
+
+// entry is one container directory: its record, or nil when it has none (being
+// created, or its creation crashed).
+type entry struct {
+	id  string
+	rec *Record
+}
+
+// list reads every container's record. Names that are not container ids are
+// not containers.
+func (d containerDirs) list() ([]entry, error) {
+	f, err := os.Open(d.root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	names, err := f.Readdirnames(-1)
+	if err = errors.Join(err, f.Close()); err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	var out []entry
+	for _, id := range names {
+		if !isHex(id) {
+			continue
+		}
+		e := entry{id: id}
+		b, err := os.ReadFile(filepath.Join(d.dir(id), recordFile))
+		switch {
+		case err == nil:
+			e.rec, _ = decodeRecord(id, b)
+		case errors.Is(err, fs.ErrNotExist):
+		default:
+			return nil, fmt.Errorf("list containers: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// errRunning: the container's supervisor holds its liveness lock.
+var errRunning = errors.New("container is running")
+
+// removeStopped deletes container id unless its supervisor is alive. A
+// container already gone is no error.
+func (d containerDirs) removeStopped(id string) error {
+	dir := d.dir(id)
+	f, err := os.Open(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err == nil {
+		var free bool
+		if free, err = tryLock(f); err == nil && !free {
+			err = errRunning
+		}
+		if err == nil {
+			err = removeTree(dir)
+		}
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
+		return fmt.Errorf("remove container %.12s: %w", id, err)
+	}
+	return nil
+}
+
+// cleanDead deletes the --rm containers whose supervisor is gone. It looks
+// without the directory-wide lock, and takes it (shared) only when it found
+// some, so that an rmi -f in progress never meets a container locked by this
+// deletion and takes it for a running one.
+func (d containerDirs) cleanDead() error {
+	es, err := d.list()
+	if err != nil {
+		return err
+	}
+	var dead []string
+	for _, e := range es {
+		if e.rec != nil && e.rec.Remove {
+			dead = append(dead, e.id)
+		}
+	}
+	if len(dead) == 0 {
+		return nil
+	}
+	unlock, err := d.lock(unix.LOCK_SH)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, id := range dead {
+		if err := d.removeStopped(id); !errors.Is(err, errRunning) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(append(errs, unlock())...)
+}
+
+// users maps image ids to the containers of each, running or stopped. On the
+// way it deletes what is garbage: dead --rm containers, and directories left
+// without a record by a creation that crashed.
+// Must be called with the directory-wide lock held exclusively (no creation
+// is then in progress).
+func (d containerDirs) users() (map[string][]string, error) {
+	es, err := d.list()
+	if err != nil {
+		return nil, err
+	}
+	users := map[string][]string{}
+	var errs []error
+	for _, e := range es {
+		if e.rec == nil || e.rec.Remove {
+			err := d.removeStopped(e.id)
+			if err == nil {
+				continue
+			}
+			if !errors.Is(err, errRunning) {
+				errs = append(errs, err)
+			}
+		}
+		if e.rec != nil {
+			users[e.rec.ImageID] = append(users[e.rec.ImageID], e.id)
+		}
+	}
+	return users, errors.Join(errs...)
+}
+
+// removeTree deletes a container's directory. Inside ccrun's user namespace
+// (or as root) CAP_DAC_OVERRIDE lets it into anything, including the
+// overlay's work/work, which the kernel leaves with mode 000, and files the
+// container created as other users. Without that capability it makes every
+// directory its own can write to and enter writable, and tries again.
+func removeTree(dir string) error {
+	err := os.RemoveAll(dir)
+	if err == nil || !errors.Is(err, fs.ErrPermission) {
+		return err
+	}
+	// WalkDir calls the function on a directory before it reads it.
+	_ = filepath.WalkDir(dir, func(p string, de fs.DirEntry, err error) error {
+		if err == nil && de.IsDir() {
+			_ = os.Chmod(p, 0o700)
+		}
+		return nil // what stays unreadable, RemoveAll reports
+	})
+	return os.RemoveAll(dir)
+}

@@ -1,0 +1,269 @@
+package store
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// newDirs is an empty container directory in a test's scratch directory, and
+// the file information of an image root directory of mode 0751.
+func newDirs(t *testing.T) (containerDirs, fs.FileInfo) {
+	t.Helper()
+	scratch := t.TempDir()
+	root := filepath.Join(scratch, "image-root")
+	if err := os.Mkdir(root, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(root, 0o751); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return containerDirs{root: filepath.Join(scratch, "ccrun-containers")}, fi
+}
+
+func hexID(c byte) string { return strings.Repeat(string(c), 64) }
+
+// create makes a container of image img, locked (running) until the returned
+// file is closed.
+func create(t *testing.T, d containerDirs, root fs.FileInfo, id, img string, remove bool) *os.File {
+	t.Helper()
+	lock, err := d.create(Record{ID: id, ImageID: img, Created: time.Now(), Remove: remove}, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lock
+}
+
+func exists(t *testing.T, path string) bool {
+	t.Helper()
+	_, err := os.Lstat(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return err == nil
+}
+
+func TestCreateContainerDir(t *testing.T) {
+	d, root := newDirs(t)
+	id, img := hexID('a'), hexID('f')
+	lock := create(t, d, root, id, img, true)
+	dir := d.dir(id)
+	fi, err := os.Stat(filepath.Join(dir, "upper"))
+	if err != nil || fi.Mode().Perm() != 0o751 {
+		t.Errorf("upper/: %v, %v; want the image root's mode 0751", fi.Mode(), err)
+	}
+	for _, sub := range []string{"work", "merged"} {
+		if fi, err := os.Stat(filepath.Join(dir, sub)); err != nil || !fi.IsDir() {
+			t.Errorf("%s/: %v", sub, err)
+		}
+	}
+	es, err := d.list()
+	if err != nil || len(es) != 1 || es[0].rec == nil || es[0].rec.ImageID != img || !es[0].rec.Remove {
+		t.Fatalf("list = %+v, %v", es, err)
+	}
+	if err := d.removeStopped(id); !errors.Is(err, errRunning) {
+		t.Errorf("removeStopped of a running container: %v, want errRunning", err)
+	}
+	if err := lock.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.removeStopped(id); err != nil || exists(t, dir) {
+		t.Errorf("removeStopped of a stopped container: %v; still there: %v", err, exists(t, dir))
+	}
+	if err := d.removeStopped(id); err != nil {
+		t.Errorf("removeStopped of a container already gone: %v", err)
+	}
+	if _, err := d.create(Record{ID: "../x", ImageID: img}, root); err == nil {
+		t.Error("create accepted a container id that is a path")
+	}
+}
+
+// The next run deletes dead --rm containers only: not running ones, not the
+// ones run without --rm, not one being created.
+func TestCleanDead(t *testing.T) {
+	d, root := newDirs(t)
+	img := hexID('f')
+	running := create(t, d, root, hexID('1'), img, true)
+	defer running.Close()
+	for id, remove := range map[string]bool{hexID('2'): true, hexID('3'): false} {
+		if err := create(t, d, root, id, img, remove).Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	creating := d.dir(hexID('4')) // no record yet
+	if err := os.Mkdir(creating, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.cleanDead(); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]bool{hexID('1'): true, hexID('2'): false, hexID('3'): true, hexID('4'): true} {
+		if got := exists(t, d.dir(id)); got != want {
+			t.Errorf("container %.4s exists: %v, want %v", id, got, want)
+		}
+	}
+}
+
+// Under the exclusive lock, users counts running and stopped containers, and
+// clears away the dead --rm ones and creations that crashed.
+func TestUsers(t *testing.T) {
+	d, root := newDirs(t)
+	imgA, imgB := hexID('a'), hexID('b')
+	running := create(t, d, root, hexID('1'), imgA, true)
+	defer running.Close()
+	for _, c := range []struct {
+		id, img string
+		remove  bool
+	}{{hexID('2'), imgA, false}, {hexID('3'), imgB, true}} {
+		if err := create(t, d, root, c.id, c.img, c.remove).Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	crashed := d.dir(hexID('4'))
+	if err := os.MkdirAll(filepath.Join(crashed, "upper"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := d.lock(unix.LOCK_EX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	users, err := d.users()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := users[imgA]
+	slices.Sort(got)
+	if !slices.Equal(got, []string{hexID('1'), hexID('2')}) || len(users[imgB]) != 0 {
+		t.Errorf("users = %v, want image a: the running and the stopped container; image b: none", users)
+	}
+	if exists(t, d.dir(hexID('3'))) || exists(t, crashed) {
+		t.Error("users left the dead --rm container or the crashed creation")
+	}
+}
+
+// rmi's exclusive lock waits for a run creating a container (shared), and runs
+// do not wait for each other.
+func TestContainersLock(t *testing.T) {
+	d, _ := newDirs(t)
+	if err := os.MkdirAll(filepath.Dir(d.lockPath()), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	un1, err := d.lock(unix.LOCK_SH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	un2, err := d.lock(unix.LOCK_SH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := un2(); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error)
+	go func() {
+		unlock, err := d.lock(unix.LOCK_EX)
+		if err == nil {
+			err = unlock()
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("the exclusive lock was granted while a shared one was held: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if err := un1(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The kernel leaves the overlay's work/work with mode 000; a container leaves
+// directories of any mode. removeTree deletes them without CAP_DAC_OVERRIDE
+// too (as root the test runs it as nobody, in a child process).
+func TestRemoveTreeUnreadableDirs(t *testing.T) {
+	if dir := os.Getenv("STORE_TEST_REMOVE_TREE"); dir != "" {
+		if err := removeTree(dir); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	scratch, err := os.MkdirTemp("", "removetree-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(scratch) })
+	if err := os.Chmod(scratch, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(scratch, "c")
+	for _, p := range []string{"work/work", "upper/a/b"} {
+		if err := os.MkdirAll(filepath.Join(dir, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "upper/a/b/f"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	uid := os.Geteuid()
+	if uid == 0 {
+		uid = 65534
+	}
+	// Everything, the directory holding the container's included, is the
+	// remover's, as in a store.
+	err = filepath.WalkDir(scratch, func(p string, de fs.DirEntry, err error) error {
+		if err == nil {
+			err = os.Lchown(p, uid, uid)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"work/work", "upper/a"} {
+		if err := os.Chmod(filepath.Join(dir, p), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if os.Geteuid() != 0 {
+		err = removeTree(dir)
+	} else {
+		// A copy of the test binary nobody can run (its own is in a private
+		// directory).
+		self, rerr := os.ReadFile("/proc/self/exe")
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		bin := filepath.Join(scratch, "store.test")
+		if err := os.WriteFile(bin, self, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "-test.run=^TestRemoveTreeUnreadableDirs$")
+		cmd.Env = append(os.Environ(), "STORE_TEST_REMOVE_TREE="+dir)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}}
+		var out []byte
+		out, err = cmd.CombinedOutput()
+		if err != nil {
+			t.Logf("%s", out)
+		}
+	}
+	if err != nil || exists(t, dir) {
+		t.Errorf("removeTree: %v; still there: %v", err, exists(t, dir))
+	}
+}
