@@ -37,6 +37,11 @@ type Root struct {
 	// UserXattr: the mount happens inside a user namespace (rootless), so
 	// overlayfs must keep its metadata in user.overlay.* xattrs.
 	UserXattr bool
+	// Volatile skips overlayfs's sync of the upper directory when the mount goes
+	// away (Linux 5.10, "volatile" in the kernel's overlayfs.rst). Only for a
+	// container that is removed when it exits: after a crash a volatile upper
+	// directory is refused for good, which does not matter for a --rm container.
+	Volatile bool
 }
 
 // Mount is an overlay mount, ready for the mounter.
@@ -149,6 +154,10 @@ func (r Root) build(p paths) Mount {
 	if r.UserXattr {
 		opts = append(opts, "userxattr")
 		params = append(params, "userxattr")
+	}
+	if r.Volatile {
+		opts = append(opts, "volatile")
+		params = append(params, "volatile")
 	}
 	return Mount{Options: strings.Join(opts, ","), Params: params, Target: r.Target}
 }

@@ -22,6 +22,11 @@ func layers(n int, short bool) []Layer {
 	return ls
 }
 
+func volatile(r Root) Root {
+	r.Volatile = true
+	return r
+}
+
 func root(lower []Layer, userxattr bool) Root {
 	c := home + "/" + strings.Repeat("c", 64)
 	return Root{Home: home, Lower: lower, Upper: c + "/diff", Work: c + "/work", Target: c + "/merged", UserXattr: userxattr}
@@ -48,6 +53,12 @@ func TestPlan(t *testing.T) {
 			root:        root(layers(1, true), true),
 			wantOptions: fmt.Sprintf("lowerdir=%s/%064x/diff,upperdir=%s/diff,workdir=%s/work,userxattr", home, 0, c, c),
 			wantParams:  4,
+		},
+		{
+			name:        "a --rm container's upper need not be synced",
+			root:        volatile(root(layers(1, true), true)),
+			wantOptions: fmt.Sprintf("lowerdir=%s/%064x/diff,upperdir=%s/diff,workdir=%s/work,userxattr,volatile", home, 0, c, c),
+			wantParams:  5,
 		},
 		{
 			name:        "top layer first",
