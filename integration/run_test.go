@@ -58,6 +58,7 @@ echo ptsopts=$(awk '$2=="/dev/pts"{print $4}' /proc/mounts)
 echo sysro=$(awk '$2=="/sys"{print substr($4,1,2)}' /proc/mounts)
 echo ipc=$(readlink /proc/self/ns/ipc)
 echo uidmap=$(cat /proc/self/uid_map | tr -s ' ' | tr '\n' '/')
+echo mountpoints=$(awk '{print $5}' /proc/self/mountinfo | sort -u | tr '\n' ' ')
 `
 	out := ccrun(t, "run", "--rootfs", root, "--hostname", "box", "sh", "-c", script)
 	got := map[string]string{}
@@ -86,6 +87,12 @@ echo uidmap=$(cat /proc/self/uid_map | tr -s ' ' | tr '\n' '/')
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	// Nothing of the host's mount table: only the root and the kernel filesystems.
+	for _, mp := range strings.Fields(got["mountpoints"]) {
+		if mp != "/" && !strings.HasPrefix(mp, "/proc") && !strings.HasPrefix(mp, "/dev") && !strings.HasPrefix(mp, "/sys") {
+			t.Errorf("mount point %s is visible in the container (all: %s)", mp, got["mountpoints"])
 		}
 	}
 	if host, _ := os.Readlink("/proc/self/ns/ipc"); got["ipc"] == host {
@@ -201,6 +208,37 @@ func TestMountsStayInside(t *testing.T) {
 	}
 	if strings.Contains(during, root) || during != before {
 		t.Fatalf("the container's mounts are visible on the host:\n%s", during)
+	}
+}
+
+func TestMountInsideInvisibleOutside(t *testing.T) {
+	root := newRootfs(t)
+	marker := fmt.Sprintf("ccrun-marker-%d", time.Now().UnixNano())
+	// CAP_SYS_ADMIN in the container's own user namespace lets it mount, but only
+	// in its own mount namespace.
+	cmd := exec.Command(ccrunBin, "run", "-i", "--cap-add", "SYS_ADMIN", "--rootfs", root, "sh", "-c",
+		"mkdir -p /mnt/x && mount -t tmpfs "+marker+" /mnt/x && grep -c "+marker+" /proc/mounts; read x; true")
+	cmd.Env = testEnv()
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "1\n" {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatalf("mount inside the container failed: %q %v\n%s", line, err, stderr.String())
+	}
+	host := hostMounts(t)
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(host, marker) {
+		t.Fatalf("the container's mount %s is visible on the host", marker)
 	}
 }
 
