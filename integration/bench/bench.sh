@@ -207,23 +207,31 @@ minbase_tar() {
 }
 
 start_registry() {
-  local port cfg i
-  for i in $(seq 20); do
-    port=$(shuf -i 20000-60000 -n 1)
-    ss -ltnH "sport = :$port" | grep -q . || break
-  done
+  local port cfg i attempt
   cfg=$SCRATCH/registry.yml
-  cat > "$cfg" <<EOF
+  # A free-looking port can still be taken before the registry binds it (by an
+  # outgoing connection's ephemeral port): stay below the ephemeral range, and
+  # try a few.
+  for attempt in 1 2 3 4 5; do
+    for i in $(seq 20); do
+      port=$(shuf -i 20000-32000 -n 1)
+      ss -ltnH "sport = :$port" | grep -q . || break
+    done
+    cat > "$cfg" <<EOF
 version: 0.1
 log: {level: error, accesslog: {disabled: true}}
 storage: {filesystem: {rootdirectory: $SCRATCH/registry}}
 http: {addr: 127.0.0.1:$port}
 EOF
-  /usr/bin/docker-registry serve "$cfg" >"$SCRATCH/registry.log" 2>&1 &
-  registry_pid=$!
-  for i in $(seq 100); do
-    curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && { REGISTRY=127.0.0.1:$port; return; }
-    sleep 0.1
+    /usr/bin/docker-registry serve "$cfg" >"$SCRATCH/registry.log" 2>&1 &
+    registry_pid=$!
+    for i in $(seq 100); do
+      curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && { REGISTRY=127.0.0.1:$port; return; }
+      kill -0 "$registry_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill "$registry_pid" 2>/dev/null || true
+    wait "$registry_pid" 2>/dev/null || true
   done
   cat "$SCRATCH/registry.log" >&2
   return 1
