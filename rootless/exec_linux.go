@@ -143,7 +143,7 @@ func chdir(cwd string) error {
 func Environ(env []string, hostname, home string, terminal bool) []string {
 	out := append([]string(nil), env...)
 	add := func(k, v string) {
-		if envGet(out, k) == "" && !envHas(out, k) {
+		if !envHas(out, k) {
 			out = append(out, k+"="+v)
 		}
 	}

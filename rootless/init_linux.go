@@ -37,8 +37,11 @@ func InitMain() {
 	}
 	hint := ""
 	var h *HintError
-	if errors.As(err, &h) {
+	switch {
+	case errors.As(err, &h):
 		hint = h.Hint
+	case ee != nil:
+		hint = ee.Hint
 	}
 	if sendErr := send(sync, message{Type: msgError, Error: err.Error(), Hint: hint, Code: code}); sendErr != nil {
 		fmt.Fprintf(os.Stderr, "ccrun: %v\n", err)
@@ -50,10 +53,10 @@ func InitMain() {
 // Each step is one kernel concept; their order matters and is explained inline.
 func initContainer(s *Spec, sync *os.File) error {
 	unix.Umask(0o022)
-	// The cgroup namespace was made at clone; where the init could not be started
-	// directly in its cgroup it was moved there since, so make one anew whose
-	// root is the cgroup the init is in now (cgroup_namespaces(7)). The namespace
-	// is the calling thread's, the one that will execve.
+	// A cgroup namespace whose root is the cgroup the init is in now
+	// (cgroup_namespaces(7)): made here rather than at clone because where the init
+	// could not be started directly in its cgroup it was moved there after. The
+	// namespace is the calling thread's, the one that will execve.
 	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
 		return fmt.Errorf("create cgroup namespace: %w", err)
 	}
@@ -170,7 +173,10 @@ func mountOverlay(o *OverlayRoot) error {
 		}
 		return err
 	}
-	return unix.Chdir("/")
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("mount overlay: chdir /: %w", err)
+	}
+	return nil
 }
 
 // mountAll applies the spec's mount plan and fills /dev. It returns a verified
@@ -245,7 +251,10 @@ func pivotRoot(root int) error {
 	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
 		return fmt.Errorf("detach the old root: %w", err)
 	}
-	return unix.Chdir("/")
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("chdir to the new root: %w", err)
+	}
+	return nil
 }
 
 func setHostname(name string) error {

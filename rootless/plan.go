@@ -1,5 +1,7 @@
 package rootless
 
+import "strconv"
+
 // PlanOptions are the facts the standard mount plan depends on.
 type PlanOptions struct {
 	// DevptsGID is the tty group to give new terminals, or -1 when gid 5 is not
@@ -15,7 +17,7 @@ type PlanOptions struct {
 func StandardMounts(o PlanOptions) []Mount {
 	devpts := []string{"newinstance", "ptmxmode=0666", "mode=0620"}
 	if o.DevptsGID >= 0 {
-		devpts = append(devpts, "gid="+itoa(o.DevptsGID))
+		devpts = append(devpts, "gid="+strconv.Itoa(o.DevptsGID))
 	}
 	m := []Mount{
 		{Type: "proc", Source: "proc", Target: "/proc", NoSuid: true, NoDev: true, NoExec: true},
@@ -66,26 +68,4 @@ var DevLinks = [][2]string{
 	{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"},
 	{"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
 	{"ptmx", "pts/ptmx"},
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }

@@ -85,8 +85,9 @@ func ReaperMain(args []string) {
 	}
 	child, err := syscall.ForkExec(args[0], args[1:], attr)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "ccrun: %v\n", execError(args[1], err))
-		os.Exit(execError(args[1], err).(*ExecError).Code)
+		ee := execError(args[1], err).(*ExecError)
+		fmt.Fprintf(os.Stderr, "ccrun: %v\n", ee)
+		os.Exit(ee.Code)
 	}
 	for sig := range sigs {
 		if sig != unix.SIGCHLD {
@@ -94,19 +95,21 @@ func ReaperMain(args []string) {
 			continue
 		}
 		for {
-			var ws unix.WaitStatus
-			pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+			var ws syscall.WaitStatus
+			pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
 			if err != nil || pid <= 0 {
 				break
 			}
 			if pid == child {
-				os.Exit(reaperStatus(ws))
+				os.Exit(ExitCode(ws))
 			}
 		}
 	}
 }
 
-func reaperStatus(ws unix.WaitStatus) int {
+// ExitCode is the shell's view of a wait status: the exit code, or 128+N after a
+// fatal signal N.
+func ExitCode(ws syscall.WaitStatus) int {
 	if ws.Signaled() {
 		return 128 + int(ws.Signal())
 	}

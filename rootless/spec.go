@@ -1,8 +1,8 @@
 package rootless
 
 // Spec is everything the init stage needs to turn itself into the container. The
-// host-side process (P0) computes it as plain data and sends it to the init over the
-// sync socket as JSON, never in argv or the environment, where the container or
+// supervisor (P1) computes it as plain data and sends it to the init over the sync
+// socket as JSON, never in argv or the environment, where the container or
 // other users could read it (see /proc/<pid>/cmdline and /proc/<pid>/environ).
 type Spec struct {
 	ID       string `json:"id"`
@@ -23,15 +23,15 @@ type Spec struct {
 	MaskedPaths   []string `json:"masked_paths,omitempty"`
 	ReadonlyPaths []string `json:"readonly_paths,omitempty"`
 
-	// UserNS is true when the init runs in a user namespace that the host side
-	// maps with newuidmap/newgidmap (rootless); it then re-execs once after the maps
-	// are written, to gain its capabilities (see capabilities(7), "execve").
+	// UserNS is true when the init runs in ccrun's user namespace (rootless).
+	// The init reads none of ID, UserNS, DevptsGID and Cgroup2 (the last two are
+	// already in Mounts).
 	UserNS bool `json:"userns"`
 	// DevptsGID is the tty group (5) when it is mapped in the user namespace, or -1
 	// when the mapping is a single id and devpts must be mounted without gid=.
 	DevptsGID int `json:"devpts_gid"`
-	// CgroupNS: the init mounts a read-only cgroup2 at /sys/fs/cgroup when the host
-	// has a unified hierarchy.
+	// Cgroup2: the mount plan has a read-only cgroup2 at /sys/fs/cgroup, because the
+	// host has a unified hierarchy.
 	Cgroup2 bool `json:"cgroup2,omitempty"`
 
 	// Security, computed on the host side and applied last.
@@ -105,6 +105,7 @@ type Mount struct {
 	Recursive bool `json:"recursive,omitempty"`
 	// File: the target is a file, created empty if missing (binding a device node).
 	File bool `json:"file,omitempty"`
-	// Optional: a failure is logged and skipped (sysfs falls back to a bind).
+	// Optional: honoured for sysfs only, which falls back to a read-only bind of the
+	// host's /sys when the kernel refuses a new instance.
 	Optional bool `json:"optional,omitempty"`
 }

@@ -48,9 +48,10 @@ type ExecError struct {
 func (e *ExecError) Error() string { return e.Msg }
 
 // cloneFlags are the namespaces of the init. The user namespace, when there is one,
-// is P1's, already mapped; the rest are new.
+// is P1's, already mapped; the rest are new, but for the cgroup namespace, which the
+// init makes itself once it is in its cgroup (see initContainer).
 const cloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS |
-	unix.CLONE_NEWIPC | unix.CLONE_NEWNET | unix.CLONE_NEWCGROUP
+	unix.CLONE_NEWIPC | unix.CLONE_NEWNET
 
 // StartInit starts the init stage in new namespaces, sends it the spec and waits
 // until it has exec'd the command (the sync socket reaches end-of-file) or failed.

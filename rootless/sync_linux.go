@@ -11,8 +11,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// syncFD is the descriptor number of the sync socket in a re-executed stage: the first
-// entry of exec.Cmd.ExtraFiles.
+// syncFD is the descriptor number of the sync socket in a re-executed stage: the
+// fourth entry of syscall.ProcAttr.Files, after stdin, stdout and stderr.
 const syncFD = 3
 
 // message is one SOCK_SEQPACKET datagram between two stages. Seqpacket keeps message
@@ -65,9 +65,21 @@ func send(f *os.File, m message, fds ...int) error {
 // recv reads one message; io.EOF means the peer closed its end (for P2: it exec'd).
 func recv(f *os.File) (message, []int, error) {
 	var m message
-	buf := make([]byte, maxMessage)
 	oob := make([]byte, unix.CmsgSpace(4*4))
 	for {
+		// Peek at the size first (MSG_TRUNC gives a datagram's whole length), so
+		// that a spec of a few kilobytes does not cost a megabyte of zeroed memory.
+		size, _, _, _, err := unix.Recvmsg(int(f.Fd()), nil, nil, unix.MSG_PEEK|unix.MSG_TRUNC)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return m, nil, fmt.Errorf("receive message: %w", err)
+		}
+		if size > maxMessage {
+			return m, nil, fmt.Errorf("receive message: %d bytes, more than %d", size, maxMessage)
+		}
+		buf := make([]byte, max(size, 1))
 		n, oobn, flags, _, err := unix.Recvmsg(int(f.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if errors.Is(err, unix.EINTR) {
 			continue
@@ -78,12 +90,13 @@ func recv(f *os.File) (message, []int, error) {
 		if n == 0 && oobn == 0 {
 			return m, nil, io.EOF
 		}
-		if flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
-			return m, nil, errors.New("receive message: truncated")
-		}
 		fds, err := parseRights(oob[:oobn])
 		if err != nil {
 			return m, nil, err
+		}
+		if flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
+			closeAll(fds) // installed even when the message was cut
+			return m, nil, errors.New("receive message: truncated")
 		}
 		if err := json.Unmarshal(buf[:n], &m); err != nil {
 			closeAll(fds)

@@ -28,11 +28,11 @@ func ResolveUser(spec string, passwd, group io.Reader) (*Identity, error) {
 	if userPart == "" || (hasGroup && groupPart == "") {
 		return nil, fmt.Errorf("user %q: want user[:group]", spec)
 	}
-	users, err := parseColonFile(passwd, 7)
+	users, err := parseColonFile(passwd, 7, 2, 3)
 	if err != nil {
 		return nil, fmt.Errorf("read /etc/passwd: %w", err)
 	}
-	groups, err := parseColonFile(group, 4)
+	groups, err := parseColonFile(group, 4, 2)
 	if err != nil {
 		return nil, fmt.Errorf("read /etc/group: %w", err)
 	}
@@ -84,7 +84,10 @@ func mustID(s string) uint32 {
 	return n
 }
 
-func parseColonFile(r io.Reader, fields int) ([][]string, error) {
+// parseColonFile reads passwd(5)- or group(5)-like lines, skipping those with fewer
+// than fields fields or a non-numeric id in one of idFields: a malformed id must not
+// read as 0.
+func parseColonFile(r io.Reader, fields int, idFields ...int) ([][]string, error) {
 	if r == nil {
 		return nil, nil
 	}
@@ -99,12 +102,21 @@ func parseColonFile(r io.Reader, fields int) ([][]string, error) {
 		if len(f) < fields {
 			continue
 		}
-		if _, ok := parseID(f[2]); !ok {
+		if !allIDs(f, idFields) {
 			continue
 		}
 		out = append(out, f)
 	}
 	return out, sc.Err()
+}
+
+func allIDs(f []string, idFields []int) bool {
+	for _, i := range idFields {
+		if _, ok := parseID(f[i]); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func findEntry(entries [][]string, field int, value string) []string {

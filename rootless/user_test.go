@@ -11,6 +11,7 @@ daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
 alice:x:1000:1000:Alice:/home/alice:/bin/sh
 broken line
 bob:x:notanumber:1:bob:/home/bob:/bin/sh
+eve:x:1001:notagid:eve:/home/eve:/bin/sh
 `
 
 const testGroup = `root:x:0:
@@ -37,6 +38,7 @@ func TestResolveUser(t *testing.T) {
 		{"daemon", &Identity{UID: 1, GID: 1, Groups: []uint32{1}, Home: "/usr/sbin"}, ""},
 		{"mallory", nil, `user "mallory": no such user`},
 		{"bob", nil, `user "bob": no such user`}, // its line is malformed
+		{"eve", nil, `user "eve": no such user`}, // a malformed gid must not read as 0
 		{"alice:nogroup", nil, `group "nogroup": no such group`},
 		{":0", nil, "want user[:group]"},
 		{"0:", nil, "want user[:group]"},

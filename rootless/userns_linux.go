@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -71,6 +72,12 @@ func Reexec(opts ReexecOptions) (syscall.WaitStatus, error) {
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, forwarded(opts.Foreground)...)
 	defer signal.Stop(sigs)
+	if opts.Foreground {
+		// P1 gets SIGINT and SIGQUIT typed at the terminal itself; P0 must not die
+		// of them, or P1 would be killed before cleaning up (its parent-death signal).
+		signal.Ignore(unix.SIGINT, unix.SIGQUIT)
+		defer signal.Reset(unix.SIGINT, unix.SIGQUIT)
+	}
 
 	p, err := startLocked("/proc/self/exe", argv, attr)
 	child.Close()
@@ -123,7 +130,11 @@ func startLocked(path string, argv []string, attr *syscall.ProcAttr) (*process, 
 		var ws syscall.WaitStatus
 		for {
 			_, err := syscall.Wait4(pid, &ws, 0, nil)
+			if err == nil {
+				break
+			}
 			if err != syscall.EINTR {
+				ws = syscall.WaitStatus(125 << 8) // cannot tell: report ccrun's failure, never success
 				break
 			}
 		}
@@ -140,8 +151,8 @@ func (p *process) kill() {
 	<-p.done
 }
 
-// forwarded lists the signals P0 passes on to P1. With a terminal (-t) the terminal
-// is raw and P1 is in the foreground group, so SIGINT and SIGQUIT typed at it would
+// forwarded lists the signals P0 passes on to P1. With a terminal (-t) P1 is in the
+// foreground group, so SIGINT and SIGQUIT typed at the terminal (raw only with -i)
 // reach P1 directly; P0 then forwards only what is sent to it by kill(1).
 func forwarded(foreground bool) []os.Signal {
 	s := []os.Signal{unix.SIGTERM, unix.SIGHUP, unix.SIGUSR1, unix.SIGUSR2}
@@ -227,12 +238,5 @@ func readSysctl(name string) string {
 	if err != nil {
 		return ""
 	}
-	return string(trimSpace(b))
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == ' ') {
-		b = b[:len(b)-1]
-	}
-	return b
+	return strings.TrimRight(string(b), "\n ")
 }

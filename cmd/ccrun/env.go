@@ -49,8 +49,9 @@ func parseEnv(files, flags []string, lookup func(string) (string, bool)) ([]stri
 	return out, nil
 }
 
-// readEnvFile returns the lines of an env file, blank lines and # comments as ""
-// (so that errors can name the line), leading white space is trimmed, values are taken literally (no quotes).
+// readEnvFile returns the lines of an env file with leading white space trimmed, and
+// blank lines and # comments as "" (so that errors can name the line). Values are
+// taken literally: no quotes, no expansion.
 func readEnvFile(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/pflag"
 	"go.podman.io/storage/pkg/reexec"
@@ -206,10 +205,8 @@ func enterUserNS(fs *pflag.FlagSet, stderr io.Writer) int {
 	var term *rootless.Terminal
 	if foreground && rootless.IsTerminal(0) {
 		// Save the terminal so that it is restored however P1 ends, even killed.
-		if t, err := rootless.MakeRaw(0); err == nil {
-			if err := t.Restore(); err == nil {
-				term = t
-			}
+		if t, err := rootless.SaveTerminal(0); err == nil {
+			term = t
 		}
 	}
 	ws, err := rootless.Reexec(rootless.ReexecOptions{
@@ -222,16 +219,7 @@ func enterUserNS(fs *pflag.FlagSet, stderr io.Writer) int {
 		printError(stderr, err)
 		return 125
 	}
-	return exitCode(ws)
-}
-
-// exitCode is the shell's view of a wait status: the exit code, or 128+N after a
-// fatal signal N.
-func exitCode(ws syscall.WaitStatus) int {
-	if ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ws.ExitStatus()
+	return rootless.ExitCode(ws)
 }
 
 func setupLogging(debug bool, w io.Writer) {

@@ -108,6 +108,7 @@ func startAndWait(o *runOptions, spec *rootless.Spec, cg containerCgroup) (int, 
 		if term, err = relayTerminal(c.Pty, o.interactive); err != nil {
 			_ = c.Signal(unix.SIGKILL)
 			<-c.Done()
+			c.Pty.Close()
 			return 0, err
 		}
 	}
@@ -115,7 +116,7 @@ func startAndWait(o *runOptions, spec *rootless.Spec, cg containerCgroup) (int, 
 	if term != nil {
 		term.finish()
 	}
-	return exitCode(ws), nil
+	return rootless.ExitCode(ws), nil
 }
 
 func containerStdin(o *runOptions) (*os.File, error) {
