@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"slices"
 
 	"github.com/ccrun/ccrun/pull/store"
@@ -105,7 +104,7 @@ func (o Options) systemContext(tmp string) *types.SystemContext {
 }
 
 // copyImage runs containers/image's copy into the store under r's name.
-func copyImage(ctx context.Context, st *store.Store, src types.ImageReference, r Ref, sys *types.SystemContext, progress io.Writer) (string, error) {
+func copyImage(ctx context.Context, st *store.Store, src types.ImageReference, r Ref, sys *types.SystemContext, progress io.Writer) (_ string, err error) {
 	dest, err := istorage.Transport.NewStoreReference(st.Storage(), r.Named, "")
 	if err != nil {
 		return "", err
@@ -114,7 +113,7 @@ func copyImage(ctx context.Context, st *store.Store, src types.ImageReference, r
 	if err != nil {
 		return "", err
 	}
-	defer pc.Destroy()
+	defer func() { err = errors.Join(err, pc.Destroy()) }()
 	_, err = copy.Image(ctx, pc, dest, src, &copy.Options{
 		ReportWriter:   progress,
 		SourceCtx:      sys,
@@ -162,9 +161,6 @@ func credentials(sys *types.SystemContext, r Ref, e Env) error {
 	}
 	return nil
 }
-
-// HostPlatform is the platform a pull picks by default.
-func HostPlatform() Platform { return Platform{OS: runtime.GOOS, Architecture: runtime.GOARCH} }
 
 // Stored returns the id of the image stored under r's name when it is the one r's
 // source holds now: the store has a manifest of the same digest. Only local

@@ -145,7 +145,7 @@ func TestLayersStoredOnce(t *testing.T) {
 	st := newStore(t)
 	one, _, _ := ociImage(t, base)
 	two, _, _ := ociImage(t, base, []ocitest.File{ocitest.Reg("two", "2")})
-	two.Named, _ = localName("/x/two", "latest")
+	two.Named, _ = localName("/x/two", "latest", false)
 	for _, r := range []Ref{one, two, one} {
 		if _, err := Image(ctx, st, r, Options{}); err != nil {
 			t.Fatal(err)
@@ -305,7 +305,7 @@ func TestRemoveNameAndPrune(t *testing.T) {
 		t.Fatal(err)
 	}
 	two := one
-	two.Named, _ = localName("/x/alias", "v1")
+	two.Named, _ = localName("/x/alias", "v1", false)
 	if _, err := Image(ctx, st, two, Options{}); err != nil {
 		t.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func parseLocal(transport, s string) (Ref, error) {
 	if transport == DockerArchive && tag != "" {
 		r.Named, err = reference.ParseDockerRef(tag)
 	} else {
-		r.Named, err = localName(abs, tag)
+		r.Named, err = localName(abs, tag, transport == DockerArchive)
 	}
 	if err != nil {
 		return Ref{}, fmt.Errorf("parse image reference %s:%s: %w", transport, s, err)
@@ -72,11 +72,18 @@ func parseLocal(transport, s string) (Ref, error) {
 }
 
 // localName names an image from a local source: localhost/<base name>:<tag>, both
-// reduced to the characters a reference allows.
-func localName(path, tag string) (reference.Named, error) {
-	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	if strings.HasSuffix(path, ".tar.gz") {
-		base = strings.TrimSuffix(base, ".tar")
+// reduced to the characters a reference allows. An archive's name loses its .tar,
+// .tar.gz or .tgz; a directory's keeps every dot (alpine-3.18 and alpine-3.19 are
+// two images).
+func localName(path, tag string, archive bool) (reference.Named, error) {
+	base := filepath.Base(path)
+	if archive {
+		for _, ext := range []string{".tar.gz", ".tgz", ".tar"} {
+			if strings.HasSuffix(base, ext) {
+				base = strings.TrimSuffix(base, ext)
+				break
+			}
+		}
 	}
 	name := sanitize(strings.ToLower(base), "abcdefghijklmnopqrstuvwxyz0123456789._-")
 	name = strings.Trim(name, "._-")

@@ -29,6 +29,10 @@ func TestParse(t *testing.T) {
 		{"oci:/images/bb:.hidden", OCI, "localhost/bb:latest", ""},
 		{"docker-archive:/tmp/alpine.tar", DockerArchive, "localhost/alpine:latest", ""},
 		{"docker-archive:/tmp/alpine.tar.gz", DockerArchive, "localhost/alpine:latest", ""},
+		{"docker-archive:/tmp/alpine.tgz", DockerArchive, "localhost/alpine:latest", ""},
+		// A directory keeps its dots: two versions are two images.
+		{"oci:/images/alpine-3.18", OCI, "localhost/alpine-3.18:latest", ""},
+		{"oci:/images/alpine-3.19:edge", OCI, "localhost/alpine-3.19:edge", ""},
 		{"docker-archive:/tmp/a.tar:alpine:3.19", DockerArchive, "docker.io/library/alpine:3.19", ""},
 	}
 	for _, tt := range tests {

@@ -33,7 +33,11 @@ func (st *Store) ImageConfig(imageID string) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("read config of image %.12s: %w", imageID, err)
 	}
-	return ParseConfig(raw)
+	c, err := ParseConfig(raw)
+	if err != nil {
+		return Config{}, fmt.Errorf("read config of image %.12s: %w", imageID, err)
+	}
+	return c, nil
 }
 
 // ParseConfig decodes an image config.

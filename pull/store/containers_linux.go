@@ -176,7 +176,7 @@ func (c *Container) Release(remove bool) error {
 	return errors.Join(err, c.lock.Close())
 }
 
-// Release is c.Release.
+// Release is c.Release. Only the tests use it; ccrun calls c.Release.
 func (st *Store) Release(c *Container, remove bool) error { return c.Release(remove) }
 
 // CleanDead deletes the --rm containers whose supervisor died without deleting

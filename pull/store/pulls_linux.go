@@ -71,7 +71,10 @@ func (st *Store) BeginPull() (p *Pull, err error) {
 // image uses are deleted, unless another pull is running (they are then left
 // for the next clean-up: they may be that pull's).
 func (p *Pull) End(failed bool) error {
-	err := os.RemoveAll(p.TempDir)
+	var err error
+	if rerr := os.RemoveAll(p.TempDir); rerr != nil {
+		err = fmt.Errorf("end pull: remove temporary files: %w", rerr)
+	}
 	if uerr := flock(p.lock, unix.LOCK_UN); uerr != nil {
 		err = errors.Join(err, fmt.Errorf("end pull: unlock: %w", uerr))
 	}
