@@ -74,6 +74,8 @@ func (c *Cgroup) Limit(l Limits) error {
 	writes := l.Plan()
 	for _, parent := range c.enableIn {
 		if err := enable(parent, Controllers(writes)); err != nil {
+			// Reported only if a requested limit then lacks its controller (keep).
+			slog.Debug("pass controllers down", "dir", parent, "err", err)
 			c.enableErr = err
 		}
 	}
@@ -274,7 +276,9 @@ func removeLeaf(dir string) error {
 	}
 	return RemoveDir(dir, func(dir string) {
 		// Best effort: without cgroup.kill (before 5.14) the deadline reports it.
-		_ = WriteFile(dir, "cgroup.kill", "1")
+		if err := WriteFile(dir, "cgroup.kill", "1"); err != nil {
+			slog.Debug("kill the processes of a cgroup", "err", err)
+		}
 	})
 }
 

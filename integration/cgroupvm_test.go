@@ -8,6 +8,7 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -86,9 +87,22 @@ func TestCgroupVMDelegateChild(t *testing.T) {
 	if ev["max"] == 0 || cur > 8 {
 		t.Errorf("20 sleeps under pids.max 8: pids.current %d, pids.events max %d", cur, ev["max"])
 	}
-	_ = inLeaf("timeout", "1.5", "sh", "-c", "while :; do :; done")
-	if st := fields(readFile(t, cg.Container(), "cpu.stat")); st["nr_throttled"] == 0 {
-		t.Errorf("busy loop under cpu.max 20000 100000 not throttled: %v", st)
+	// Empty the leaf of the sleeps, so that the busy loop below can fork, and
+	// count only its own throttling.
+	if err := os.WriteFile(filepath.Join(cg.Container(), "cgroup.kill"), []byte("1"), 0); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the leaf to empty", func() bool {
+		return readFile(t, cg.Container(), "pids.current") == "0"
+	})
+	before := fields(readFile(t, cg.Container(), "cpu.stat"))["nr_throttled"]
+	err = inLeaf("timeout", "1.5", "sh", "-c", "while :; do :; done")
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 124 {
+		t.Fatalf("busy loop: %v, want timeout's exit status 124", err)
+	}
+	if st := fields(readFile(t, cg.Container(), "cpu.stat")); st["nr_throttled"] <= before {
+		t.Errorf("busy loop under cpu.max 20000 100000 not throttled: nr_throttled %d before, %v after", before, st)
 	}
 	if err := cg.Close(); err != nil {
 		t.Fatal(err)
@@ -295,14 +309,24 @@ func TestCgroupVMDirect(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "systemd-run", "--quiet", "--scope", "-p", "Delegate=yes", "--",
-		ccrunBin, "--cgroup-manager=cgroupfs", "run", "--memory", "48m", "--pids-limit", "40", "--rootfs", root,
+		ccrunBin, "--debug", "--cgroup-manager=cgroupfs", "run", "--memory", "48m", "--pids-limit", "40", "--rootfs", root,
 		"sh", "-c", `echo cgroup=$(cat /proc/self/cgroup) memory.max=$(cat /sys/fs/cgroup/memory.max) pids.max=$(cat /sys/fs/cgroup/pids.max)`).CombinedOutput()
 	if err != nil {
 		t.Fatalf("systemd-run ccrun: %v\n%s", err, out)
 	}
-	kv := keyValues(string(out))
+	var line string // the container's, among ccrun's --debug lines
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, "cgroup=") {
+			line = l
+		}
+	}
+	kv := keyValues(line)
 	if kv["cgroup"] != "0::/" || kv["memory.max"] != "50331648" || kv["pids.max"] != "40" {
 		t.Fatalf("direct cgroup: %s", out)
+	}
+	// The limits hold either way: check they came from the direct path.
+	if !strings.Contains(string(out), `msg="cgroup manager"`) || !strings.Contains(string(out), "manager=cgroupfs") {
+		t.Fatalf("ccrun did not make the leaves directly:\n%s", out)
 	}
 	figure(t, "root direct (cgroupfs in a delegated systemd-run scope): %s", strings.TrimSpace(string(out)))
 }

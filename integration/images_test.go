@@ -274,11 +274,12 @@ func TestRmAndKilledRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "the container to start", func() bool { return len(processesWith(marker)) > 0 && len(e.containers(t)) == 1 })
+	pids := processesWith(marker) // ccrun's processes: P1 holds the container's lock
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	waitFor(t, 10*time.Second, "the container to die with ccrun", func() bool { return len(processesWith(marker)) == 0 })
+	waitGone(t, 10*time.Second, pids)
 	if cs := e.containers(t); len(cs) != 1 {
 		t.Fatalf("after SIGKILL: %d container records, want the dead one", len(cs))
 	}

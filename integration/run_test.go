@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -244,7 +245,7 @@ func TestMountInsideInvisibleOutside(t *testing.T) {
 
 func TestSignalForwarding(t *testing.T) {
 	root := newRootfs(t)
-	for _, sig := range []syscall.Signal{syscall.SIGUSR1, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT} {
+	for _, sig := range []syscall.Signal{syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			num := int(sig)
 			script := fmt.Sprintf(`trap 'echo caught; exit %d' %d; echo ready; while :; do sleep 0.05; done`, 100+num, num)
@@ -307,9 +308,10 @@ func startAndSignal(t *testing.T, root string, args []string, sigs ...syscall.Si
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	rest, _ := io.ReadAll(br)
+	// Armed before reading: a ccrun that never exits must not hang the test.
 	timer := time.AfterFunc(30*time.Second, func() { _ = cmd.Process.Kill() })
 	defer timer.Stop()
+	rest, _ := io.ReadAll(br)
 	_ = cmd.Wait()
 	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if ws.Signaled() {
@@ -327,11 +329,24 @@ func TestKillingCcrunKillsContainer(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { // on an early failure, leave no container behind
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
 	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "ready\n" {
 		t.Fatalf("container did not start: %q %v", line, err)
 	}
-	if len(processesWith(marker)) == 0 {
-		t.Fatal("cannot see the container's process on the host")
+	// The container's sh, not ccrun, whose own command line holds the marker too.
+	shell := false
+	for _, pid := range processesWith(marker) {
+		if b, err := os.ReadFile("/proc/" + pid + "/cmdline"); err == nil && strings.HasPrefix(string(b), "sh\x00-c\x00") {
+			shell = true
+		}
+	}
+	if !shell {
+		t.Fatal("cannot see the container's shell on the host")
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -354,30 +369,42 @@ func TestTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	slave.Close()
-	output := make(chan string, 1)
-	go func() {
-		b, _ := io.ReadAll(master) // ends with EIO when ccrun exits
-		output <- string(b)
-	}()
-	input := "echo T=$(tty) H=$(hostname) S=$(stty size) P=$(cat /proc/1/cmdline) TERM=$TERM; ps -o pid,comm | wc -l; exit 7\r"
-	if _, err := master.Write([]byte(input)); err != nil {
-		t.Fatal(err)
-	}
+	out := &ptyOutput{}
+	go out.copy(master) // ends with EIO when ccrun exits
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+	})
+	write := func(s string) {
+		if _, err := master.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("echo T=$(tty) H=$(hostname) S=$(stty size) P=$(cat /proc/1/cmdline) TERM=$TERM\r")
+	out.waitFor(t, "S=33 101")
+	// Resizing the caller's terminal reaches the container's (SIGWINCH to ccrun).
+	if err := unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 40, Col: 120}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "R=40 120") && time.Now().Before(deadline) {
+		write("echo R=$(stty size)\r")
+		time.Sleep(200 * time.Millisecond)
+	}
+	write("exit 7\r")
 	select {
 	case <-done:
 	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatalf("ccrun -it did not exit; output so far unknown")
+		t.Fatalf("ccrun -it did not exit; output:\n%s", out.String())
 	}
-	out := <-output
+	got := out.String()
 	if code := cmd.ProcessState.ExitCode(); code != 7 {
-		t.Fatalf("exit %d, want 7; output:\n%s", code, out)
+		t.Fatalf("exit %d, want 7; output:\n%s", code, got)
 	}
-	for _, want := range []string{"T=/dev/pts/0", "H=box", "S=33 101", "P=sh", "TERM=xterm"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("terminal output lacks %q:\n%s", want, out)
+	for _, want := range []string{"T=/dev/pts/0", "H=box", "S=33 101", "P=sh", "TERM=xterm", "R=40 120"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("terminal output lacks %q:\n%s", want, got)
 		}
 	}
 	// The caller's terminal is back in cooked mode.
@@ -385,6 +412,36 @@ func TestTerminal(t *testing.T) {
 	if err == nil && tio.Lflag&unix.ICANON == 0 {
 		t.Error("the caller's terminal was left in raw mode")
 	}
+}
+
+// ptyOutput collects what a pty master reads, for tests to wait on.
+type ptyOutput struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (p *ptyOutput) copy(r io.Reader) {
+	b := make([]byte, 4096)
+	for {
+		n, err := r.Read(b)
+		p.mu.Lock()
+		p.buf.Write(b[:n])
+		p.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *ptyOutput) String() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.buf.String()
+}
+
+func (p *ptyOutput) waitFor(t *testing.T, s string) {
+	t.Helper()
+	waitFor(t, 15*time.Second, fmt.Sprintf("%q on the terminal", s), func() bool { return strings.Contains(p.String(), s) })
 }
 
 // openPty returns a new pseudoterminal pair with the given window size.

@@ -13,8 +13,11 @@ trap 'rm -rf "$scratch"' EXIT
 chmod 755 "$scratch"
 (cd "$here" && go test -c -tags "$tags" -o "$scratch/integration.test" ./integration/)
 install -m 755 "$bin" "$scratch/ccrun"
+# The checkout may sit where the user cannot read (/root): TestBusyboxOCIScript
+# finds its script through CCRUN_SRC, so give it a readable copy, not a skip.
+install -D -m 755 "$here/integration/setup/busybox-oci.sh" "$scratch/src/integration/setup/busybox-oci.sh"
 home=$(getent passwd "$user" | cut -d: -f6)
 cd "$scratch"
 runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$home" USER="$user" \
-  LANG=C.UTF-8 CCRUN_BIN="$scratch/ccrun" CCRUN_SRC="$here" \
+  LANG=C.UTF-8 CCRUN_BIN="$scratch/ccrun" CCRUN_SRC="$scratch/src" \
   "$scratch/integration.test" -test.count=1 -test.timeout=20m "$@"

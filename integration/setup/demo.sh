@@ -18,7 +18,7 @@ runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$home" USER
   sh -c '
     set -e
     img=$(mktemp -d)
-    trap "rm -rf $img" EXIT
+    trap "rm -rf \"$img\"" EXIT
     SOURCE_DATE_EPOCH=1700000000 "$0/busybox-oci.sh" "$img/busybox" >/dev/null 2>&1
     set -x
     "$0/ccrun" run --rm -q "oci:$img/busybox:latest" sh -c "echo hello from \$(hostname), pid \$\$; id; cat /proc/self/uid_map"
