@@ -177,26 +177,6 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
-// waitGone waits until each pid has exited: gone, or a zombie. (An exiting
-// process's command line reads empty before it has closed its files, so
-// processesWith alone does not tell that its locks are free; a zombie has closed
-// them.)
-func waitGone(t *testing.T, timeout time.Duration, pids []string) {
-	t.Helper()
-	waitFor(t, timeout, "processes "+strings.Join(pids, ",")+" to exit", func() bool {
-		for _, pid := range pids {
-			b, err := os.ReadFile("/proc/" + pid + "/stat")
-			if err != nil {
-				continue // gone
-			}
-			if i := bytes.LastIndexByte(b, ')'); i < 0 || i+2 >= len(b) || b[i+2] != 'Z' {
-				return false
-			}
-		}
-		return true
-	})
-}
-
 // processesWith returns the pids of processes whose command line contains marker.
 func processesWith(marker string) []string {
 	var pids []string

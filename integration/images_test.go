@@ -273,13 +273,26 @@ func TestRmAndKilledRun(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the container to start", func() bool { return len(processesWith(marker)) > 0 && len(e.containers(t)) == 1 })
-	pids := processesWith(marker) // ccrun's processes: P1 holds the container's lock
+	// The container's record is written last, once it is set up (ccrun's own
+	// command line holds the marker from the start).
+	waitFor(t, 10*time.Second, "the container to start", func() bool {
+		cs := e.containers(t)
+		if len(cs) != 1 || len(processesWith(marker)) == 0 {
+			return false
+		}
+		_, err := os.Stat(filepath.Join(e.Root, "ccrun-containers", cs[0], "container.json"))
+		return err == nil
+	})
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	waitGone(t, 10*time.Second, pids)
+	// The killed supervisor holds the container's liveness lock until the last of
+	// its threads has exited, a little after its processes look gone in /proc.
+	waitFor(t, 10*time.Second, "the killed run's lock to be released", func() bool {
+		cs := e.containers(t)
+		return len(cs) == 1 && lockFree(t, filepath.Join(e.Root, "ccrun-containers", cs[0]))
+	})
 	if cs := e.containers(t); len(cs) != 1 {
 		t.Fatalf("after SIGKILL: %d container records, want the dead one", len(cs))
 	}
@@ -822,4 +835,18 @@ func TestPullProgressOnTerminal(t *testing.T) {
 	if !regexp.MustCompile(`^[0-9a-f]{64}\n$`).MatchString(stdout.String()) {
 		t.Errorf("stdout: %q, want the image id", stdout.String())
 	}
+}
+
+// lockFree reports whether nobody holds a flock on path.
+func lockFree(t *testing.T, path string) bool {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return false
+	}
+	return syscall.Flock(int(f.Fd()), syscall.LOCK_UN) == nil
 }

@@ -23,17 +23,6 @@ type Spec struct {
 	MaskedPaths   []string `json:"masked_paths,omitempty"`
 	ReadonlyPaths []string `json:"readonly_paths,omitempty"`
 
-	// UserNS is true when the init runs in ccrun's user namespace (rootless).
-	// The init reads none of ID, UserNS, DevptsGID and Cgroup2 (the last two are
-	// already in Mounts).
-	UserNS bool `json:"userns"`
-	// DevptsGID is the tty group (5) when it is mapped in the user namespace, or -1
-	// when the mapping is a single id and devpts must be mounted without gid=.
-	DevptsGID int `json:"devpts_gid"`
-	// Cgroup2: the mount plan has a read-only cgroup2 at /sys/fs/cgroup, because the
-	// host has a unified hierarchy.
-	Cgroup2 bool `json:"cgroup2,omitempty"`
-
 	// Security, computed on the host side and applied last.
 	Caps            Caps   `json:"caps"`
 	NoNewPrivileges bool   `json:"no_new_privileges"`

@@ -23,9 +23,9 @@ func buildSpec(o *runOptions, id string, root rootless.Root, proc rootless.Proce
 	if hostname == "" {
 		hostname = id[:12]
 	}
-	userNS := rootless.InUserNS()
+	// devpts refuses a gid that is not mapped: with a single mapping, tty (5) is not.
 	devptsGID := 5
-	if userNS && !gidMapped(5) {
+	if rootless.InUserNS() && !gidMapped(5) {
 		devptsGID = -1
 	}
 	proc.Terminal = o.tty
@@ -43,9 +43,6 @@ func buildSpec(o *runOptions, id string, root rootless.Root, proc rootless.Proce
 		Mounts:          rootless.StandardMounts(rootless.PlanOptions{DevptsGID: devptsGID, Cgroup2: cgroup2}),
 		MaskedPaths:     rootless.MaskedPaths,
 		ReadonlyPaths:   rootless.ReadonlyPaths,
-		UserNS:          userNS,
-		DevptsGID:       devptsGID,
-		Cgroup2:         cgroup2,
 		Caps:            sec.Caps,
 		NoNewPrivileges: sec.NoNewPrivileges,
 		Seccomp:         sec.Seccomp,

@@ -203,7 +203,19 @@ func (d containerDirs) cleanDead() error {
 	}
 	var dead []string
 	for _, e := range es {
-		if e.rec != nil && e.rec.Remove {
+		if e.rec == nil {
+			// A directory without a record: a creation that crashed, or one in
+			// progress. Only with the lock held exclusively, when no creation
+			// can be in progress, can they be told apart; users deletes the
+			// former. Rare: it takes a kill during the few mkdirs of a creation.
+			unlock, err := d.lock(unix.LOCK_EX)
+			if err != nil {
+				return err
+			}
+			_, err = d.users()
+			return errors.Join(err, unlock())
+		}
+		if e.rec.Remove {
 			dead = append(dead, e.id)
 		}
 	}

@@ -91,8 +91,8 @@ func TestCreateContainerDir(t *testing.T) {
 	}
 }
 
-// The next run deletes dead --rm containers only: not running ones, not the
-// ones run without --rm, not one being created.
+// The next run deletes dead --rm containers and creations that crashed only: not
+// running ones, not the ones run without --rm, not one being created.
 func TestCleanDead(t *testing.T) {
 	d, root := newDirs(t)
 	img := hexID('f')
@@ -103,14 +103,23 @@ func TestCleanDead(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	creating := d.dir(hexID('4')) // no record yet
+	creating := d.dir(hexID('4')) // no record yet, its creator alive (holds the lock)
 	if err := os.Mkdir(creating, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := lockNew(creating)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	crashed := d.dir(hexID('5')) // no record, and its creator is gone
+	if err := os.Mkdir(crashed, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.cleanDead(); err != nil {
 		t.Fatal(err)
 	}
-	for id, want := range map[string]bool{hexID('1'): true, hexID('2'): false, hexID('3'): true, hexID('4'): true} {
+	for id, want := range map[string]bool{hexID('1'): true, hexID('2'): false, hexID('3'): true, hexID('4'): true, hexID('5'): false} {
 		if got := exists(t, d.dir(id)); got != want {
 			t.Errorf("container %.4s exists: %v, want %v", id, got, want)
 		}
