@@ -1,6 +1,9 @@
 package uidmap
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Mapping is one line of /proc/PID/uid_map: ids Inside..Inside+Count-1 in the
 // namespace are Outside..Outside+Count-1 on the host.
@@ -61,6 +64,29 @@ func Args(pid int, m []Mapping) []string {
 			strconv.FormatUint(uint64(x.Count), 10))
 	}
 	return args
+}
+
+// ParseProc reads mappings in the format of /proc/PID/uid_map and gid_map (what
+// ProcFormat writes); lines it cannot read are skipped.
+func ParseProc(text string) []Mapping {
+	var m []Mapping
+	for _, line := range strings.Split(text, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		var v [3]uint32
+		ok := true
+		for i := range f {
+			n, err := strconv.ParseUint(f[i], 10, 32)
+			ok = ok && err == nil
+			v[i] = uint32(n)
+		}
+		if ok {
+			m = append(m, Mapping{Inside: v[0], Outside: v[1], Count: v[2]})
+		}
+	}
+	return m
 }
 
 // ProcFormat is the text written to /proc/PID/uid_map for m.

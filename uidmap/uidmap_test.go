@@ -77,6 +77,9 @@ func TestArgsAndFormat(t *testing.T) {
 	if got, want := ProcFormat(m), "0 1000 1\n1 100000 65536\n"; got != want {
 		t.Errorf("ProcFormat = %q, want %q", got, want)
 	}
+	if got := ParseProc("         0       1000          1\n         1     100000      65536\nbad line\n"); !reflect.DeepEqual(got, m) {
+		t.Errorf("ParseProc = %v, want %v", got, m)
+	}
 	if !Contains(m, 5) || !Contains(m, 0) || Contains(m, 65537) {
 		t.Error("Contains is wrong at the edges")
 	}

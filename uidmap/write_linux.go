@@ -76,7 +76,7 @@ func helper(name string) (string, error) {
 		}
 	}
 	if err != nil {
-		return "", fmt.Errorf("%s not found", name)
+		return "", fmt.Errorf("%s not found: %w", name, err)
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -127,6 +127,11 @@ func runAll(cmds [][]string) error {
 		pid    int
 		stderr *os.File
 	}
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", os.DevNull, err)
+	}
+	defer null.Close()
 	procs := make([]proc, 0, len(cmds))
 	var errs []error
 	for _, argv := range cmds {
@@ -138,7 +143,7 @@ func runAll(cmds [][]string) error {
 		}
 		pid, err := syscall.ForkExec(argv[0], argv, &syscall.ProcAttr{
 			Env:   []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"},
-			Files: []uintptr{devNull(), devNull(), w.Fd()},
+			Files: []uintptr{null.Fd(), null.Fd(), w.Fd()},
 		})
 		w.Close()
 		if err != nil {
@@ -173,17 +178,4 @@ func exitDescription(ws syscall.WaitStatus) string {
 		return "killed by " + ws.Signal().String()
 	}
 	return "exit status " + strconv.Itoa(ws.ExitStatus())
-}
-
-var devNullFile *os.File
-
-func devNull() uintptr {
-	if devNullFile == nil {
-		f, err := os.Open(os.DevNull)
-		if err != nil {
-			return ^uintptr(0)
-		}
-		devNullFile = f
-	}
-	return devNullFile.Fd()
 }

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 func TestParseEnv(t *testing.T) {
@@ -80,4 +83,17 @@ func TestRunFlags(t *testing.T) {
 			t.Errorf("%q: image %q rootfs %q args %q; want %q %q %q", tt.args, o.image, o.rootfs, o.args, tt.image, tt.rootfs, tt.rest)
 		}
 	}
+}
+
+// parseRunArgs parses a `run` command line without running it.
+func parseRunArgs(args []string) (*runOptions, error) {
+	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	fs.SetInterspersed(false)
+	fs.SetOutput(io.Discard)
+	o := &runOptions{}
+	finish := o.declare(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return o, finish(fs.Args())
 }

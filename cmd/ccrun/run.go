@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -81,19 +80,6 @@ func runFlags(fs *pflag.FlagSet) func(*globals, []string) error {
 		}
 		return &exitError{code}
 	}
-}
-
-// parseRunArgs parses a `run` command line without running it.
-func parseRunArgs(args []string) (*runOptions, error) {
-	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
-	fs.SetInterspersed(false)
-	fs.SetOutput(io.Discard)
-	o := &runOptions{}
-	finish := o.declare(fs)
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	return o, finish(fs.Args())
 }
 
 // declare declares the flags of `run` on fs into o, and returns the function that

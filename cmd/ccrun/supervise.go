@@ -7,13 +7,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/ccrun/ccrun/rootless"
+	"github.com/ccrun/ccrun/uidmap"
 )
 
 // buildSpec assembles the init's spec from the prepared root and process and the
@@ -58,16 +58,7 @@ func buildSpec(o *runOptions, id string, root rootless.Root, proc rootless.Proce
 // gidMapped reports whether gid is mapped in our user namespace.
 func gidMapped(gid uint32) bool {
 	b, err := os.ReadFile("/proc/self/gid_map")
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		var in, out, n uint32
-		if _, err := fmt.Sscan(line, &in, &out, &n); err == nil && gid >= in && gid-in < n {
-			return true
-		}
-	}
-	return false
+	return err == nil && uidmap.Contains(uidmap.ParseProc(string(b)), gid)
 }
 
 // startAndWait starts the init, connects the terminal, forwards signals and waits
