@@ -38,11 +38,13 @@
 //	                         loopback, drops privileges, execve()s the command, which
 //	                         becomes PID 1. No ccrun code is left in the container.
 //
-// P1 must execute itself twice when rootless. Capabilities are computed at execve
-// (capabilities(7)): a process exec'd into a new user namespace before its uid_map is
-// written runs with an unmapped uid and so gets none. P1 waits on its sync socket until
-// P0 has run newuidmap, then execs once more, now as uid 0 of the namespace with a full
-// set. P2 is cloned by P1 inside the already mapped namespace and needs no second exec.
+// Capabilities are computed at execve (capabilities(7)): a process exec'd into a new
+// user namespace before its uid_map is written runs with an unmapped uid and would get
+// none. So the child of the clone, which holds every capability of its new namespace
+// until it executes ccrun, first raises them all as ambient capabilities, which survive
+// an execve by any uid. P1 then waits on its sync socket, in package rootless's init
+// function, until P0 has run newuidmap: from then on its uid reads as 0 of the
+// namespace. P2 is cloned by P1 inside the mapped namespace.
 //
 // Every parent sets Pdeathsig=SIGKILL on its child from a goroutine locked to its OS
 // thread (the signal fires when the parent *thread* exits): kill P0 with SIGKILL and

@@ -18,7 +18,7 @@ import (
 // Environment markers of the user namespace stage (P1). They are internal to ccrun:
 // the container's environment is built from the image and the command line only.
 const (
-	envStage = "_CCRUN_USERNS" // "wait": first exec, maps not written yet; "ready": mapped
+	envStage = "_CCRUN_USERNS" // "wait": started, maps not written yet; "ready": mapped
 	envP0    = "_CCRUN_P0"     // P0's pid, to check that P1's parent is still alive
 	// containers/storage reads these to know it runs rootless inside a user namespace.
 	envStorageUserNS = "_CONTAINERS_USERNS_CONFIGURED"
@@ -64,9 +64,13 @@ func Reexec(opts ReexecOptions) (syscall.WaitStatus, error) {
 			Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWNS,
 			Pdeathsig:  syscall.SIGKILL,
 			Setpgid:    !opts.Foreground,
+			// The child holds every capability of its new namespace until it
+			// executes ccrun; as ambient capabilities they survive that execve
+			// although its uid is not mapped yet (see finishReexec).
+			AmbientCaps: boundingSet(),
 		},
 	}
-	slog.Debug("clone P1", "flags", "CLONE_NEWUSER|CLONE_NEWNS", "argv", argv)
+	slog.Debug("clone P1", "flags", "CLONE_NEWUSER|CLONE_NEWNS", "ambient", "all of the bounding set", "argv", argv)
 
 	// Forward signals from the start: one that arrives before P1 exists is kept for it.
 	sigs := make(chan os.Signal, 16)
@@ -162,29 +166,33 @@ func forwarded(foreground bool) []os.Signal {
 	return s
 }
 
-// The second exec of P1 gains capabilities, and an execve that gains them clears
-// the parent-death signal (it would let an unprivileged parent signal a privileged
-// child; see prctl(2)). P1 re-arms it here, on the main thread, before anything else
-// runs, and exits if P0 died in the meantime.
-func init() {
-	if os.Getenv(envStage) != "ready" {
-		return
+// boundingSet lists the capabilities of this process's bounding set, which a
+// child in a new user namespace may keep across execve as ambient capabilities.
+func boundingSet() []uintptr {
+	var set []uintptr
+	for c := 0; c < 64; c++ {
+		in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0)
+		if err != nil {
+			break // EINVAL: past the kernel's last capability
+		}
+		if in == 1 {
+			set = append(set, uintptr(c))
+		}
 	}
-	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL), 0, 0, 0); err != nil {
-		fmt.Fprintf(os.Stderr, "ccrun: set parent death signal: %v\n", err)
-		os.Exit(125)
-	}
-	if p0 := os.Getenv(envP0); p0 != "" && p0 != strconv.Itoa(os.Getppid()) {
-		os.Exit(125) // P0 is gone: nobody is left to report to
-	}
-	// P1's own children (containers/storage's re-executions) have P1 as parent.
-	os.Unsetenv(envP0)
+	return set
 }
 
-// finishReexec is P1's first execution (maps not yet written): it waits for P0's
-// word and executes itself once more, so that it starts as uid 0 of the namespace
-// with a full capability set. It never returns.
-func finishReexec() {
+// awaitMapped is P1's start: it runs from this package's init function, before
+// anything could depend on its ids, and waits for P0's word that the uid and gid
+// maps are written.
+//
+// P1 was executed in its new user namespace before those maps existed, with an
+// unmapped uid. execve computes capabilities (capabilities(7)), and a process
+// that is not uid 0 of its namespace gets none, except the ambient ones: P0 had
+// the child raise all of them before its execve. Writing the maps does not change
+// P1's credentials, only how they read, so from here P1 is uid 0 of the namespace
+// with a full capability set, without executing itself again.
+func awaitMapped() {
 	f := os.NewFile(syncFD, "sync")
 	m, _, err := recv(f)
 	if err == io.EOF {
@@ -195,10 +203,23 @@ func finishReexec() {
 		os.Exit(125)
 	}
 	f.Close()
+	if os.Geteuid() != 0 {
+		fmt.Fprintf(os.Stderr, "ccrun: user namespace stage: uid %d after mapping, want 0\n", os.Geteuid())
+		os.Exit(125)
+	}
 	os.Setenv(envStage, "ready")
-	err = unix.Exec("/proc/self/exe", os.Args, os.Environ())
-	fmt.Fprintf(os.Stderr, "ccrun: re-execute in the user namespace: %v\n", err)
-	os.Exit(125)
+	// The parent-death signal set before execve survives it only while the
+	// capabilities do not grow; set it again rather than rely on that, and exit
+	// if P0 died before it was set.
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL), 0, 0, 0); err != nil {
+		fmt.Fprintf(os.Stderr, "ccrun: set parent death signal: %v\n", err)
+		os.Exit(125)
+	}
+	if p0 := os.Getenv(envP0); p0 != "" && p0 != strconv.Itoa(os.Getppid()) {
+		os.Exit(125) // P0 is gone: nobody is left to report to
+	}
+	// P1's own children (containers/storage's re-executions) have P1 as parent.
+	os.Unsetenv(envP0)
 }
 
 // HintError is an error with a suggestion of how to fix it, printed on a line of its
