@@ -11,12 +11,19 @@ GOTEST    := CGO_ENABLED=1 $(GO) test -tags '$(TAGS)'
 UNIT_PKGS  = $(shell $(GO) list -tags '$(TAGS)' ./... | grep -v '/integration$$')
 TEST_USER ?= ccrun-test
 
-.PHONY: all build deps demo test test-unit test-integration test-root test-rootless test-vm lint bench clean
+# ccrun embeds its pull program (cmd/ccrun-pull, see pull/program), so that
+# program is built first, into the directory of the package that embeds it.
+PULL_PROGRAM := cmd/ccrun/ccrun-pull
+
+.PHONY: all build pull-program deps demo test test-unit test-integration test-root test-rootless test-vm lint bench clean
 
 all: build
 
-build:
+build: pull-program
 	$(GOBUILD) -o bin/ccrun ./cmd/ccrun
+
+pull-program:
+	$(GOBUILD) -o $(PULL_PROGRAM) ./cmd/ccrun-pull
 
 # Installs the Debian packages the tests use and the unprivileged test user
 # with /etc/subuid and /etc/subgid ranges. Idempotent; needs root.
@@ -29,7 +36,7 @@ demo: build
 
 test: deps lint test-unit test-integration test-vm
 
-test-unit:
+test-unit: pull-program
 	$(GOTEST) -race -count=1 $(UNIT_PKGS)
 
 test-integration: test-root test-rootless
@@ -45,7 +52,7 @@ test-rootless: build
 test-vm: build
 	integration/vm/test.sh
 
-lint:
+lint: pull-program
 	$(GO) vet -tags '$(TAGS)' ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 
@@ -53,4 +60,4 @@ bench: build
 	integration/bench/bench.sh
 
 clean:
-	rm -rf bin
+	rm -rf bin $(PULL_PROGRAM)

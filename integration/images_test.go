@@ -755,7 +755,11 @@ func TestPullKilledHalfway(t *testing.T) {
 		w.(http.Flusher).Flush()
 		first := false
 		once.Do(func() { first = true; close(half) })
-		<-r.Context().Done() // until the puller is gone
+		select { // until the puller is gone; a puller that outlives ccrun fails below
+		case <-r.Context().Done():
+		case <-time.After(20 * time.Second):
+			return true
+		}
 		if first {
 			close(gone)
 		}

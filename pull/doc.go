@@ -12,9 +12,9 @@
 //
 // The first component is a registry only if it has a dot or a port, or is
 // localhost; otherwise the name is on Docker Hub, under library/ when it has no
-// slash. Parse applies exactly that rule and never consults a list of "search
-// registries": guessing where a short name lives is how a typo pulls an
-// attacker's image, and a prompt would hang a script.
+// slash. Package ref parses references by exactly that rule and never consults
+// a list of "search registries": guessing where a short name lives is how a typo
+// pulls an attacker's image, and a prompt would hang a script.
 //
 // A registry speaks the distribution HTTP API
 // (https://github.com/opencontainers/distribution-spec): GET /v2/NAME/manifests/REF
@@ -33,9 +33,12 @@
 // schema conversions, decompression, digest verification and progress. This
 // package chooses what it is given: the transports (docker://, oci:, the
 // docker-archive tarball and the store, and nothing else: every transport
-// linked in costs start-up time in every ccrun process, the container's init
-// included), where credentials are read from (AuthFiles), and where temporary
+// linked in costs start-up time), where credentials are read from (AuthFiles), and where temporary
 // files go (inside the store, so that a killed pull leaves nothing elsewhere).
+//
+// Only the pull program (cmd/ccrun-pull, see package program) links this
+// package: containers/image's package init alone costs more than the rest of a
+// container's start, and ccrun pays it only when it pulls.
 //
 // Local sources get a name of their own: oci:/images/busybox:v1 is stored as
 // localhost/busybox:v1, so it can be run by that name later.

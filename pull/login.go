@@ -4,37 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"go.podman.io/image/v5/docker"
-	"go.podman.io/image/v5/docker/reference"
 	"go.podman.io/image/v5/pkg/docker/config"
 	"go.podman.io/image/v5/types"
 )
 
 // ErrNotLoggedIn: logout found no credentials for the registry.
 var ErrNotLoggedIn = errors.New("not logged in")
-
-// NormalizeRegistry turns what a user types after `ccrun login` into the key
-// credentials are stored under: https://index.docker.io/v1/ and
-// registry-1.docker.io are Docker Hub, docker.io; a scheme and a path are
-// dropped ("https://r.example:5000/v2/" -> "r.example:5000").
-func NormalizeRegistry(s string) (string, error) {
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "https://"), "http://")
-	s, _, _ = strings.Cut(s, "/")
-	switch s {
-	case "":
-		return "", errors.New("no registry given")
-	case "index.docker.io", "registry-1.docker.io":
-		s = "docker.io"
-	}
-	// A registry is what a reference's first component is taken for: it has a
-	// dot or a port, or is localhost.
-	if named, err := reference.ParseNormalizedNamed(s + "/x"); err != nil || reference.Domain(named) != s {
-		return "", fmt.Errorf("%q is not a registry host[:port]", s)
-	}
-	return s, nil
-}
 
 // Login checks username and password against registry (the /v2/ endpoint, with
 // basic or bearer-token auth as the registry asks) and stores them in

@@ -7,11 +7,13 @@ import (
 	"io"
 	"slices"
 
+	"github.com/ccrun/ccrun/pull/ref"
 	"github.com/ccrun/ccrun/pull/store"
 	"github.com/opencontainers/go-digest"
 	"go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/docker"
 	"go.podman.io/image/v5/docker/archive"
+	"go.podman.io/image/v5/docker/reference"
 	"go.podman.io/image/v5/oci/layout"
 	"go.podman.io/image/v5/pkg/docker/config"
 	"go.podman.io/image/v5/signature"
@@ -23,7 +25,7 @@ import (
 // Options are the choices of one pull.
 type Options struct {
 	// Platform picks an image from a manifest list; zero means this machine's.
-	Platform Platform
+	Platform ref.Platform
 	// Insecure skips TLS verification and allows plain HTTP (--tls-verify=false).
 	Insecure bool
 	// CertDir replaces the certs.d lookup: CA certificates (*.crt) and client
@@ -43,8 +45,8 @@ type Options struct {
 // not fetched again. On failure nothing new stays in the store: no image record,
 // and the layers the pull added are deleted (unless another pull may be using
 // them).
-func Image(ctx context.Context, st *store.Store, r Ref, o Options) (id string, err error) {
-	src, err := r.source()
+func Image(ctx context.Context, st *store.Store, r ref.Ref, o Options) (id string, err error) {
+	src, err := source(r)
 	if err != nil {
 		return "", fmt.Errorf("pull %s: %w", r, err)
 	}
@@ -67,21 +69,30 @@ func Image(ctx context.Context, st *store.Store, r Ref, o Options) (id string, e
 	return id, nil
 }
 
+// named is r's store name as containers/image's reference type.
+func named(r ref.Ref) (reference.Named, error) {
+	return reference.ParseNormalizedNamed(r.Name)
+}
+
 // source is the containers/image reference to copy from.
-func (r Ref) source() (types.ImageReference, error) {
+func source(r ref.Ref) (types.ImageReference, error) {
 	switch r.Transport {
-	case OCI:
+	case ref.OCI:
 		if r.Tag == "" {
 			return layout.ParseReference(r.Path)
 		}
 		return layout.ParseReference(r.Path + ":" + r.Tag)
-	case DockerArchive:
+	case ref.DockerArchive:
 		if r.Tag == "" {
 			return archive.ParseReference(r.Path)
 		}
 		return archive.ParseReference(r.Path + ":" + r.Tag)
 	default:
-		return docker.NewReference(r.Named)
+		n, err := named(r)
+		if err != nil {
+			return nil, err
+		}
+		return docker.NewReference(n)
 	}
 }
 
@@ -104,8 +115,12 @@ func (o Options) systemContext(tmp string) *types.SystemContext {
 }
 
 // copyImage runs containers/image's copy into the store under r's name.
-func copyImage(ctx context.Context, st *store.Store, src types.ImageReference, r Ref, sys *types.SystemContext, progress io.Writer) (_ string, err error) {
-	dest, err := istorage.Transport.NewStoreReference(st.Storage(), r.Named, "")
+func copyImage(ctx context.Context, st *store.Store, src types.ImageReference, r ref.Ref, sys *types.SystemContext, progress io.Writer) (_ string, err error) {
+	n, err := named(r)
+	if err != nil {
+		return "", err
+	}
+	dest, err := istorage.Transport.NewStoreReference(st.Storage(), n, "")
 	if err != nil {
 		return "", err
 	}
@@ -145,12 +160,16 @@ func policyContext(sys *types.SystemContext) (*signature.PolicyContext, error) {
 
 // credentials finds the first credentials stored for r's registry (or a
 // namespace of it) in the usual files, and puts them in sys.
-func credentials(sys *types.SystemContext, r Ref, e Env) error {
-	if r.Transport != Docker {
+func credentials(sys *types.SystemContext, r ref.Ref, e Env) error {
+	if r.Transport != ref.Docker {
 		return nil
 	}
+	n, err := named(r)
+	if err != nil {
+		return err
+	}
 	for _, f := range AuthFiles(e) {
-		auth, err := config.GetCredentialsForRef(&types.SystemContext{AuthFilePath: f}, r.Named)
+		auth, err := config.GetCredentialsForRef(&types.SystemContext{AuthFilePath: f}, n)
 		if err != nil {
 			return fmt.Errorf("read credentials from %s: %w", f, err)
 		}
@@ -166,7 +185,7 @@ func credentials(sys *types.SystemContext, r Ref, e Env) error {
 // source holds now: the store has a manifest of the same digest. Only local
 // sources are looked at (reading their manifest costs a file read); for a
 // registry, which would cost a round trip, ok is false.
-func Stored(ctx context.Context, st *store.Store, r Ref) (id string, ok bool, err error) {
+func Stored(ctx context.Context, st *store.Store, r ref.Ref) (id string, ok bool, err error) {
 	if !r.Local() {
 		return "", false, nil
 	}
@@ -177,7 +196,7 @@ func Stored(ctx context.Context, st *store.Store, r Ref) (id string, ok bool, er
 	if err != nil {
 		return "", false, err
 	}
-	d, err := r.manifestDigest(ctx)
+	d, err := manifestDigest(ctx, r)
 	if err != nil {
 		return "", false, fmt.Errorf("read %s: %w", r, err)
 	}
@@ -185,12 +204,12 @@ func Stored(ctx context.Context, st *store.Store, r Ref) (id string, ok bool, er
 }
 
 // manifestDigest is the digest of the top-level manifest (or index) r names.
-func (r Ref) manifestDigest(ctx context.Context) (string, error) {
-	ref, err := r.source()
+func manifestDigest(ctx context.Context, r ref.Ref) (string, error) {
+	s, err := source(r)
 	if err != nil {
 		return "", err
 	}
-	src, err := ref.NewImageSource(ctx, &types.SystemContext{})
+	src, err := s.NewImageSource(ctx, &types.SystemContext{})
 	if err != nil {
 		return "", err
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ccrun/ccrun/pull/ocitest"
+	"github.com/ccrun/ccrun/pull/ref"
 	"github.com/ccrun/ccrun/pull/store"
 	"go.podman.io/storage/pkg/reexec"
 )
@@ -49,7 +50,7 @@ func newStore(t *testing.T) *store.Store {
 
 // layout writes an image of the given layers to a fresh OCI layout and returns
 // its reference (oci:DIR:latest).
-func ociImage(t *testing.T, layers ...[]ocitest.File) (Ref, *ocitest.Layout, ocitest.Descriptor) {
+func ociImage(t *testing.T, layers ...[]ocitest.File) (ref.Ref, *ocitest.Layout, ocitest.Descriptor) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "img")
 	l, err := ocitest.NewLayout(dir)
@@ -68,7 +69,7 @@ func ociImage(t *testing.T, layers ...[]ocitest.File) (Ref, *ocitest.Layout, oci
 	if _, err := l.Tag("latest", m); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Parse("oci:" + dir + ":latest")
+	r, err := ref.Parse("oci:" + dir + ":latest")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,8 +146,8 @@ func TestLayersStoredOnce(t *testing.T) {
 	st := newStore(t)
 	one, _, _ := ociImage(t, base)
 	two, _, _ := ociImage(t, base, []ocitest.File{ocitest.Reg("two", "2")})
-	two.Named, _ = localName("/x/two", "latest", false)
-	for _, r := range []Ref{one, two, one} {
+	two.Name = "localhost/two:latest"
+	for _, r := range []ref.Ref{one, two, one} {
 		if _, err := Image(ctx, st, r, Options{}); err != nil {
 			t.Fatal(err)
 		}
@@ -305,7 +306,7 @@ func TestRemoveNameAndPrune(t *testing.T) {
 		t.Fatal(err)
 	}
 	two := one
-	two.Named, _ = localName("/x/alias", "v1", false)
+	two.Name = "localhost/alias:v1"
 	if _, err := Image(ctx, st, two, Options{}); err != nil {
 		t.Fatal(err)
 	}

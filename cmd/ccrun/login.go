@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,10 +9,10 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
-	"go.podman.io/image/v5/docker"
 	"golang.org/x/sys/unix"
 
-	"github.com/ccrun/ccrun/pull"
+	"github.com/ccrun/ccrun/pull/program"
+	"github.com/ccrun/ccrun/pull/ref"
 )
 
 var loginCommand = &command{
@@ -55,7 +54,7 @@ func loginFlags(fs *pflag.FlagSet) func(*globals, []string) error {
 			return err
 		}
 		p.quiet = true
-		o, err := p.options()
+		req, err := p.request(g, program.OpLogin)
 		if err != nil {
 			return err
 		}
@@ -74,11 +73,12 @@ func loginFlags(fs *pflag.FlagSet) func(*globals, []string) error {
 		if err := askCredentials(user, pass); err != nil {
 			return err
 		}
-		file, err := pull.Login(context.Background(), registry, *user, *pass, o)
+		req.Registry, req.Username, req.Password = registry, *user, *pass
+		reply, err := runProgram(req)
 		if err != nil {
-			return loginError(err, registry)
+			return err
 		}
-		fmt.Fprintf(os.Stderr, "credentials stored in %s\n", file)
+		fmt.Fprintf(os.Stderr, "credentials stored in %s\n", reply.File)
 		fmt.Println("Login Succeeded!")
 		return nil
 	}
@@ -90,28 +90,17 @@ func logoutFlags(fs *pflag.FlagSet) func(*globals, []string) error {
 		if err != nil {
 			return err
 		}
-		file, err := pull.Logout(registry, authEnv())
-		if errors.Is(err, pull.ErrNotLoggedIn) {
-			return withHint(err, "credentials elsewhere (~/.docker/config.json) are not ccrun's to remove")
+		req := program.Request{Op: program.OpLogout, Registry: registry, Rootless: rootlessMode(), Debug: g.Debug}
+		reply, err := runProgram(req)
+		if reply.NotLoggedIn {
+			return withHint(errors.New(reply.Error), "credentials elsewhere (~/.docker/config.json) are not ccrun's to remove")
 		}
 		if err != nil {
 			return err
 		}
-		fmt.Printf("Removed login credentials for %s from %s\n", registry, file)
+		fmt.Printf("Removed login credentials for %s from %s\n", registry, reply.File)
 		return nil
 	}
-}
-
-// loginError adds the hint for a TLS problem; a refused password needs none.
-func loginError(err error, registry string) error {
-	var denied docker.ErrUnauthorizedForCredentials
-	if errors.As(err, &denied) {
-		return err
-	}
-	if h := pull.Hint(err, registry); h != "" {
-		return withHint(err, h)
-	}
-	return err
 }
 
 func registryArg(args []string) (string, error) {
@@ -119,7 +108,7 @@ func registryArg(args []string) (string, error) {
 	case 0:
 		return "docker.io", nil
 	case 1:
-		r, err := pull.NormalizeRegistry(args[0])
+		r, err := ref.NormalizeRegistry(args[0])
 		if err != nil {
 			return "", usagef("%v", err)
 		}

@@ -1,17 +1,17 @@
 package main
 
 import (
-	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/pflag"
 
-	"github.com/ccrun/ccrun/pull"
+	"github.com/ccrun/ccrun/pull/program"
+	"github.com/ccrun/ccrun/pull/ref"
 	"github.com/ccrun/ccrun/pull/store"
 )
 
@@ -67,20 +67,20 @@ func pullFlags(fs *pflag.FlagSet) func(*globals, []string) error {
 		if len(args) != 1 {
 			return usagef("pull takes one image")
 		}
-		ref, err := pull.Parse(args[0])
+		r, err := ref.Parse(args[0])
 		if err != nil {
 			return err
 		}
-		o, err := p.options()
-		if err != nil {
-			return err
-		}
+		// Opened here for its checks, and so that its errors come with hints.
 		st, err := openStore(g)
 		if err != nil {
 			return err
 		}
-		id, err := pullImage(context.Background(), st, ref, o)
-		if err = errors.Join(err, st.Close()); err != nil {
+		if err := st.Close(); err != nil {
+			return err
+		}
+		id, err := pullImage(g, &p, st.Paths(), r)
+		if err != nil {
 			return err
 		}
 		fmt.Println(id)
@@ -88,40 +88,58 @@ func pullFlags(fs *pflag.FlagSet) func(*globals, []string) error {
 	}
 }
 
-// options turns the flags into pull options.
-func (p *pullSettings) options() (pull.Options, error) {
-	o := pull.Options{
+// request is a request to the pull program with the flags' settings.
+func (p *pullSettings) request(g *globals, op string) (program.Request, error) {
+	req := program.Request{
+		Op:        op,
 		Insecure:  !p.tlsVerify,
 		CertDir:   p.certDir,
-		Auth:      authEnv(),
+		Quiet:     p.quiet,
+		Rootless:  rootlessMode(),
 		UserAgent: "ccrun/" + version,
-	}
-	if !p.quiet {
-		o.Progress = os.Stderr
+		Debug:     g.Debug,
 	}
 	if p.platform != "" {
-		pl, err := pull.ParsePlatform(p.platform)
+		pl, err := ref.ParsePlatform(p.platform)
 		if err != nil {
-			return o, usagef("--platform: %v", err)
+			return req, usagef("--platform: %v", err)
 		}
-		o.Platform = pl
+		req.Platform = pl
 	}
-	return o, nil
+	return req, nil
 }
 
-func authEnv() pull.Env { return pull.Env{Rootless: rootlessMode(), Getenv: os.Getenv} }
-
-// pullImage pulls ref into st, with a hint on errors whose fix is known.
-func pullImage(ctx context.Context, st *store.Store, ref pull.Ref, o pull.Options) (string, error) {
-	slog.Debug("pull", "ref", ref.String(), "store", st.Paths().GraphRoot, "platform", o.Platform, "insecure", o.Insecure)
-	id, err := pull.Image(ctx, st, ref, o)
+// pullImage pulls r into the store at paths, and returns the image's id.
+func pullImage(g *globals, p *pullSettings, paths store.Paths, r ref.Ref) (string, error) {
+	req, err := p.request(g, program.OpPull)
 	if err != nil {
-		if h := pull.Hint(err, ref.Registry()); h != "" {
-			return "", withHint(err, h)
-		}
 		return "", err
 	}
-	return id, nil
+	req.Store, req.Ref = paths, r
+	reply, err := runProgram(req)
+	return reply.ID, err
+}
+
+// pullProgram is cmd/ccrun-pull, which the Makefile builds before ccrun.
+//
+//go:embed ccrun-pull
+var pullProgram string
+
+// runProgram runs the pull program (see pull/program) on req. A failure it
+// reports becomes an error with its hint.
+func runProgram(req program.Request) (program.Reply, error) {
+	reply, err := program.Run(pullProgram, req)
+	if err != nil {
+		return reply, err
+	}
+	if reply.Error == "" {
+		return reply, nil
+	}
+	err = errors.New(reply.Error)
+	if reply.Hint != "" {
+		err = withHint(err, reply.Hint)
+	}
+	return reply, err
 }
 
 // openStore opens the image store where the global flags, or the defaults for

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/ccrun/ccrun/pull"
+	"github.com/ccrun/ccrun/pull/ref"
 	"github.com/ccrun/ccrun/pull/store"
 )
 
@@ -88,15 +88,15 @@ func findImage(st *store.Store, arg string) (*store.Image, string, error) {
 			return img, "", nil
 		}
 	}
-	ref, err := pull.Parse(arg)
+	r, err := ref.Parse(arg)
 	if err != nil {
 		return nil, "", err
 	}
-	img, err := st.Lookup(ref.StoreName())
+	img, err := st.Lookup(r.StoreName())
 	if err != nil {
 		return nil, "", err
 	}
-	return img, ref.StoreName(), nil
+	return img, r.StoreName(), nil
 }
 
 // looksLikeID: at least 3 lower-case hex digits, as an id prefix must be.

@@ -227,7 +227,7 @@ func prepareRoot(ctx context.Context, g *globals, o *runOptions, id string) (roo
 // imageRoot makes a container of the image: a private overlay over its layers, and
 // the process its config describes, as amended by the command line.
 func imageRoot(ctx context.Context, g *globals, o *runOptions, id string) (rootless.Root, rootless.Process, func(bool) error, error) {
-	ic, err := imageContainer(ctx, g, o, id)
+	ic, err := imageContainer(g, o, id)
 	if err != nil {
 		return rootless.Root{}, rootless.Process{}, nil, err
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,7 +8,8 @@ import (
 	"strings"
 
 	"github.com/ccrun/ccrun/overlay"
-	"github.com/ccrun/ccrun/pull"
+	"github.com/ccrun/ccrun/pull/program"
+	"github.com/ccrun/ccrun/pull/ref"
 	"github.com/ccrun/ccrun/pull/store"
 	"github.com/ccrun/ccrun/rootless"
 )
@@ -37,12 +37,12 @@ type imageConfig struct {
 // will make of them. It first deletes the --rm containers whose ccrun was killed.
 // The store is closed before the container starts: the container needs nothing
 // more of it, and Release only its own directory.
-func imageContainer(ctx context.Context, g *globals, o *runOptions, id string) (*imageContainerInfo, error) {
+func imageContainer(g *globals, o *runOptions, id string) (*imageContainerInfo, error) {
 	st, err := openStore(g)
 	if err != nil {
 		return nil, err
 	}
-	ic, err := createFromImage(ctx, st, o, id)
+	ic, err := createFromImage(g, st, o, id)
 	if cerr := st.Close(); cerr != nil {
 		if ic != nil {
 			cerr = errors.Join(cerr, ic.Release(true))
@@ -53,11 +53,11 @@ func imageContainer(ctx context.Context, g *globals, o *runOptions, id string) (
 }
 
 // createFromImage is imageContainer on an open store.
-func createFromImage(ctx context.Context, st *store.Store, o *runOptions, id string) (*imageContainerInfo, error) {
+func createFromImage(g *globals, st *store.Store, o *runOptions, id string) (*imageContainerInfo, error) {
 	if err := st.CleanDead(); err != nil {
 		slog.Warn("remove containers of killed runs", "err", err)
 	}
-	img, name, err := runImage(ctx, st, o)
+	img, name, err := runImage(g, st, o)
 	if err != nil {
 		return nil, err
 	}
@@ -96,55 +96,57 @@ func overlayRoot(c *store.Container) overlay.Root {
 // runImage finds the image to run, pulling it as --pull says: missing (when
 // the store has no image of that name, or not for --platform), always, or
 // never. A local source (oci:, docker-archive:) counts as missing when the
-// store's copy is not the source's current manifest: reading that costs a file.
-// It returns the image and the name it was found by.
-func runImage(ctx context.Context, st *store.Store, o *runOptions) (*store.Image, string, error) {
+// store's copy is not the source's current manifest. Pulls, and that check, are
+// the pull program's (see pull/program); an image in the store costs no more
+// than a lookup. It returns the image and the name it was found by.
+func runImage(g *globals, st *store.Store, o *runOptions) (*store.Image, string, error) {
 	if looksLikeID(o.image) {
 		if img, err := st.Lookup(o.image); err == nil {
 			return img, img.ID, nil
 		}
 	}
-	ref, err := pull.Parse(o.image)
+	r, err := ref.Parse(o.image)
 	if err != nil {
 		return nil, "", err
-	}
-	if o.pull != "always" {
-		img, err := storedImage(ctx, st, ref, o)
-		if img != nil || err != nil {
-			return img, ref.StoreName(), err
-		}
 	}
 	p := pullSettings{quiet: o.quiet, platform: o.platform, tlsVerify: o.tlsVerify}
-	po, err := p.options()
-	if err != nil {
-		return nil, "", err
+	if o.pull != "always" {
+		img, err := storedImage(g, &p, st, r, o)
+		if img != nil || err != nil {
+			return img, r.StoreName(), err
+		}
 	}
-	id, err := pullImage(ctx, st, ref, po)
+	id, err := pullImage(g, &p, st.Paths(), r)
 	if err != nil {
 		return nil, "", err
 	}
 	img, err := st.Lookup(id)
-	return img, ref.StoreName(), err
+	return img, r.StoreName(), err
 }
 
-// storedImage returns the stored image ref names when it is fit to run, nil
+// storedImage returns the stored image r names when it is fit to run, nil
 // when it must be pulled, and an error when it is missing under --pull=never.
-func storedImage(ctx context.Context, st *store.Store, ref pull.Ref, o *runOptions) (*store.Image, error) {
-	if ref.Local() && o.pull == "missing" {
-		id, current, err := pull.Stored(ctx, st, ref)
-		if err != nil || !current {
+func storedImage(g *globals, p *pullSettings, st *store.Store, r ref.Ref, o *runOptions) (*store.Image, error) {
+	if r.Local() && o.pull == "missing" {
+		req, err := p.request(g, program.OpCurrent)
+		if err != nil {
 			return nil, err
 		}
-		return st.Lookup(id)
+		req.Store, req.Ref = st.Paths(), r
+		reply, err := runProgram(req)
+		if err != nil || !reply.Current {
+			return nil, err
+		}
+		return st.Lookup(reply.ID)
 	}
-	img, err := st.Lookup(ref.StoreName())
+	img, err := st.Lookup(r.StoreName())
 	switch {
 	case err == nil && platformMatches(st, img, o.platform):
 		return img, nil
 	case o.pull == "missing" && (err == nil || errors.Is(err, store.ErrUnknownImage)):
 		return nil, nil
 	case err == nil:
-		err = fmt.Errorf("image %s is not for platform %s", ref.StoreName(), o.platform)
+		err = fmt.Errorf("image %s is not for platform %s", r.StoreName(), o.platform)
 	}
 	return nil, withHint(fmt.Errorf("%w (--pull=%s)", err, o.pull), "pull it first: ccrun pull "+o.image)
 }
@@ -155,7 +157,7 @@ func platformMatches(st *store.Store, img *store.Image, platform string) bool {
 	if platform == "" {
 		return true
 	}
-	want, err := pull.ParsePlatform(platform)
+	want, err := ref.ParsePlatform(platform)
 	if err != nil {
 		return false
 	}

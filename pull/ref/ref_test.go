@@ -1,4 +1,4 @@
-package pull
+package ref
 
 import (
 	"strings"
@@ -15,6 +15,7 @@ func TestParse(t *testing.T) {
 		{"library/busybox", Docker, "docker.io/library/busybox:latest", "docker.io"},
 		{"team/tool", Docker, "docker.io/team/tool:latest", "docker.io"},
 		{"docker.io/busybox", Docker, "docker.io/library/busybox:latest", "docker.io"},
+		{"index.docker.io/busybox", Docker, "docker.io/library/busybox:latest", "docker.io"},
 		{"docker://busybox", Docker, "docker.io/library/busybox:latest", "docker.io"},
 		{"registry.example.com:5000/team/tool:1.2", Docker, "registry.example.com:5000/team/tool:1.2", "registry.example.com:5000"},
 		{"localhost/tool", Docker, "localhost/tool:latest", "localhost"},
@@ -27,6 +28,8 @@ func TestParse(t *testing.T) {
 		{"oci:/images/Busy Box:v1.2", OCI, "localhost/busy-box:v1.2", ""},
 		{"oci:/images/bb:not/a tag", OCI, "localhost/bb:not-a-tag", ""},
 		{"oci:/images/bb:.hidden", OCI, "localhost/bb:latest", ""},
+		{"oci:/images/bb:" + strings.Repeat("t", 129), OCI, "localhost/bb:latest", ""},
+		{"oci:/images/...", OCI, "localhost/image:latest", ""},
 		{"docker-archive:/tmp/alpine.tar", DockerArchive, "localhost/alpine:latest", ""},
 		{"docker-archive:/tmp/alpine.tar.gz", DockerArchive, "localhost/alpine:latest", ""},
 		{"docker-archive:/tmp/alpine.tgz", DockerArchive, "localhost/alpine:latest", ""},
@@ -53,20 +56,29 @@ func TestParse(t *testing.T) {
 }
 
 func TestParseErrors(t *testing.T) {
-	for _, in := range []string{
-		"BusyBox",                  // upper case
-		"busybox:",                 // empty tag
-		"busy box",                 // space
-		"oci:",                     // no path
-		strings.Repeat("a", 64),    // an id is not a name
-		"busybox@sha256:1234",      // short digest
-		"docker-archive:/a.tar:@x", // bad index
-	} {
-		t.Run(in, func(t *testing.T) {
-			if r, err := Parse(in); err == nil {
-				if _, serr := r.source(); serr == nil {
-					t.Fatalf("Parse(%q) = %s, want an error", in, r)
-				}
+	tests := []struct{ in, err string }{
+		{"BusyBox", `parse image reference "BusyBox": repository name must be lowercase`},
+		{"busybox:", "invalid tag"},
+		{"busy box", `repository name component "busy box"`},
+		{"a//b", "empty component"},
+		{"oci:", "no path"},
+		{strings.Repeat("a", 64), "image id"},
+		{"busybox@sha256:1234", "invalid checksum digest format"},
+		{"busybox@md5:" + strings.Repeat("a", 32), "unsupported digest algorithm"},
+		{"busybox@sha256:" + strings.Repeat("a", 63) + "a0", "invalid checksum digest length"},
+		{"my_host.com/x", `registry "my_host.com" is not a host[:port]`},
+		{"localhost/" + strings.Repeat("a", 250), "must not be more than 255 characters"},
+		{"docker-archive:/a.tar:@x", "docker-archive:/a.tar:@x"},
+		{"oci:/images/a..b", "cannot name the image after its path"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			r, err := Parse(tt.in)
+			if err == nil {
+				t.Fatalf("Parse(%q) = %s, want an error", tt.in, r)
+			}
+			if !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("Parse(%q): %v, want an error with %q", tt.in, err, tt.err)
 			}
 		})
 	}
@@ -74,13 +86,28 @@ func TestParseErrors(t *testing.T) {
 
 // String must round-trip: what ccrun prints in an error, a user can paste back.
 func TestRefString(t *testing.T) {
-	for _, in := range []string{"docker.io/library/busybox:latest", "oci:/images/bb:v1", "oci:/images/bb", "docker-archive:/tmp/a.tar"} {
+	for _, in := range []string{"docker.io/library/busybox:latest", "oci:/images/bb:v1", "oci:/images/bb", "docker-archive:/tmp/a.tar", "docker-archive:/tmp/a.tar:alpine:3.19"} {
 		r, err := Parse(in)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if r.String() != in {
 			t.Errorf("Parse(%q).String() = %q", in, r.String())
+		}
+	}
+}
+
+func TestDomain(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"docker.io/library/busybox:latest", "docker.io"},
+		{"localhost:5000/tool:1", "localhost:5000"},
+		{"localhost/tool:1", "localhost"},
+		{"library/busybox", ""},
+		{"busybox", ""},
+	}
+	for _, tt := range tests {
+		if got := Domain(tt.in); got != tt.want {
+			t.Errorf("Domain(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -96,6 +123,7 @@ func TestParsePlatform(t *testing.T) {
 		{"amd64", Platform{}, false},
 		{"linux//v7", Platform{}, false},
 		{"linux/arm/v7/x", Platform{}, false},
+		{"", Platform{}, false},
 	}
 	for _, tt := range tests {
 		p, err := ParsePlatform(tt.in)
@@ -114,7 +142,11 @@ func TestNormalizeRegistry(t *testing.T) {
 		{"registry-1.docker.io", "docker.io"},
 		{"docker.io", "docker.io"},
 		{"localhost", "localhost"},
-		{"busybox", ""}, // a repository, not a registry
+		{"Registry.Example.com", "Registry.Example.com"},
+		{"busybox", ""},     // a repository, not a registry
+		{"my_host.com", ""}, // not a host name
+		{"r.example:port", ""},
+		{"[::1]:5000", ""},
 		{"", ""},
 	}
 	for _, tt := range tests {
@@ -122,37 +154,5 @@ func TestNormalizeRegistry(t *testing.T) {
 		if got != tt.want || (err == nil) != (tt.want != "") {
 			t.Errorf("NormalizeRegistry(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
-	}
-}
-
-func TestAuthFiles(t *testing.T) {
-	tests := []struct {
-		name     string
-		rootless bool
-		env      map[string]string
-		want     []string
-	}{
-		{"user with a runtime dir", true, map[string]string{"HOME": "/home/u", "XDG_RUNTIME_DIR": "/run/user/1000"},
-			[]string{"/run/user/1000/containers/auth.json", "/home/u/.config/containers/auth.json", "/home/u/.docker/config.json"}},
-		{"user without one (su, CI)", true, map[string]string{"HOME": "/home/u"},
-			[]string{"/home/u/.config/containers/auth.json", "/home/u/.docker/config.json"}},
-		{"root", false, map[string]string{"HOME": "/root"},
-			[]string{"/run/containers/0/auth.json", "/root/.config/containers/auth.json", "/root/.docker/config.json"}},
-		{"explicit files first", true, map[string]string{"HOME": "/home/u", "REGISTRY_AUTH_FILE": "/tmp/a.json", "XDG_CONFIG_HOME": "/cfg", "DOCKER_CONFIG": "/dc"},
-			[]string{"/tmp/a.json", "/cfg/containers/auth.json", "/dc/config.json"}},
-		{"relative XDG values are ignored", true, map[string]string{"HOME": "/home/u", "XDG_RUNTIME_DIR": "run", "XDG_CONFIG_HOME": "cfg"},
-			[]string{"/home/u/.config/containers/auth.json", "/home/u/.docker/config.json"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := Env{Rootless: tt.rootless, Getenv: func(k string) string { return tt.env[k] }}
-			got := AuthFiles(e)
-			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
-				t.Errorf("AuthFiles = %q\nwant %q", got, tt.want)
-			}
-			if LoginFile(e) != tt.want[0] {
-				t.Errorf("LoginFile = %q, want %q", LoginFile(e), tt.want[0])
-			}
-		})
 	}
 }

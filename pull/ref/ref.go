@@ -1,13 +1,10 @@
-package pull
+package ref
 
 import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
-
-	"go.podman.io/image/v5/docker/reference"
 )
 
 // Transports ccrun pulls from.
@@ -20,12 +17,12 @@ const (
 // Ref is an image reference as a user typed it, parsed.
 type Ref struct {
 	Transport string
-	// Named is the registry reference, normalised the docker way
+	// Name is the registry reference normalised the docker way
 	// (busybox -> docker.io/library/busybox:latest); for a local source, the
 	// name its image is stored under (localhost/DIR:TAG).
-	Named reference.Named
-	// Path and Tag locate a local source (a directory or a file, and the image's
-	// tag or name inside it, "" for its only image).
+	Name string
+	// Path and Tag locate a local source (an absolute path to a directory or a
+	// file, and the image's tag or name inside it, "" for its only image).
 	Path, Tag string
 }
 
@@ -41,12 +38,11 @@ func Parse(s string) (Ref, error) {
 	case found && transport == DockerArchive:
 		return parseLocal(DockerArchive, rest)
 	}
-	rest = strings.TrimPrefix(s, "docker://")
-	named, err := reference.ParseDockerRef(rest)
+	name, err := ParseDockerRef(strings.TrimPrefix(s, "docker://"))
 	if err != nil {
 		return Ref{}, fmt.Errorf("parse image reference %q: %w", s, err)
 	}
-	return Ref{Transport: Docker, Named: named}, nil
+	return Ref{Transport: Docker, Name: name}, nil
 }
 
 // parseLocal parses DIR[:TAG] (oci) or FILE[:NAME[:TAG]] (docker-archive).
@@ -61,9 +57,10 @@ func parseLocal(transport, s string) (Ref, error) {
 	}
 	r := Ref{Transport: transport, Path: abs, Tag: tag}
 	if transport == DockerArchive && tag != "" {
-		r.Named, err = reference.ParseDockerRef(tag)
+		// An archive's images carry the names docker saved them under.
+		r.Name, err = ParseDockerRef(tag)
 	} else {
-		r.Named, err = localName(abs, tag, transport == DockerArchive)
+		r.Name, err = localName(abs, tag, transport == DockerArchive)
 	}
 	if err != nil {
 		return Ref{}, fmt.Errorf("parse image reference %s:%s: %w", transport, s, err)
@@ -75,7 +72,7 @@ func parseLocal(transport, s string) (Ref, error) {
 // reduced to the characters a reference allows. An archive's name loses its .tar,
 // .tar.gz or .tgz; a directory's keeps every dot (alpine-3.18 and alpine-3.19 are
 // two images).
-func localName(path, tag string, archive bool) (reference.Named, error) {
+func localName(path, tag string, archive bool) (string, error) {
 	base := filepath.Base(path)
 	if archive {
 		for _, ext := range []string{".tar.gz", ".tgz", ".tar"} {
@@ -92,12 +89,14 @@ func localName(path, tag string, archive bool) (reference.Named, error) {
 	}
 	// A tag is [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
 	tag = sanitize(tag, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
-	if tag == "" || strings.ContainsAny(tag[:1], ".-") || len(tag) > 128 {
-		tag = "latest"
+	if tag == "" || strings.ContainsAny(tag[:1], ".-") || len(tag) > tagMax {
+		tag = defaultTag
 	}
-	named, err := reference.ParseNormalizedNamed("localhost/" + name + ":" + tag)
+	// The name may still be no path component (a..b): then there is no
+	// name to give.
+	named, err := ParseDockerRef("localhost/" + name + ":" + tag)
 	if err != nil {
-		return nil, errors.New("cannot name the image after its path")
+		return "", errors.New("cannot name the image after its path")
 	}
 	return named, nil
 }
@@ -116,47 +115,25 @@ func sanitize(s, allowed string) string {
 func (r Ref) Local() bool { return r.Transport != Docker }
 
 // StoreName is the name the image is stored under.
-func (r Ref) StoreName() string { return r.Named.String() }
+func (r Ref) StoreName() string { return r.Name }
 
 // String is r as a user would type it, normalised.
 func (r Ref) String() string {
-	switch r.Transport {
-	case Docker:
-		return r.Named.String()
-	case OCI:
-		if r.Tag == "" {
-			return "oci:" + r.Path
-		}
-		return "oci:" + r.Path + ":" + r.Tag
+	switch {
+	case r.Transport == Docker:
+		return r.Name
+	case r.Tag == "":
+		return r.Transport + ":" + r.Path
 	default:
-		if r.Tag == "" {
-			return r.Transport + ":" + r.Path
-		}
 		return r.Transport + ":" + r.Path + ":" + r.Tag
 	}
 }
 
-// Registry is the registry host[:port] of a registry reference.
+// Registry is the registry host[:port] of a registry reference, "" for a
+// local one.
 func (r Ref) Registry() string {
 	if r.Transport != Docker {
 		return ""
 	}
-	return reference.Domain(r.Named)
-}
-
-// Platform is an os/architecture[/variant] choice among a manifest list's
-// images.
-type Platform struct{ OS, Architecture, Variant string }
-
-// ParsePlatform parses "linux/arm64" or "linux/arm/v7" (--platform).
-func ParsePlatform(s string) (Platform, error) {
-	parts := strings.Split(s, "/")
-	if len(parts) < 2 || len(parts) > 3 || slices.Contains(parts, "") {
-		return Platform{}, fmt.Errorf("parse platform %q: want os/arch[/variant], as linux/arm64", s)
-	}
-	p := Platform{OS: parts[0], Architecture: parts[1]}
-	if len(parts) == 3 {
-		p.Variant = parts[2]
-	}
-	return p, nil
+	return Domain(r.Name)
 }

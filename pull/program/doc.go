@@ -1,0 +1,30 @@
+// Package program runs ccrun's pull program: the part of ccrun that talks to
+// registries and image archives, built as a program of its own (cmd/ccrun-pull) and
+// embedded in the ccrun binary.
+//
+// # Why a second program
+//
+// Go runs every linked package's init function at every start of a process, used or
+// not. containers/image brings about 400 packages (HTTP/2, gRPC through the
+// encryption library, OpenPGP, two copies of docker's reference regexps), and their
+// init costs about 5 ms of CPU and page faults, paid by each of the three processes a
+// rootless `ccrun run` starts: more than the rest of a run of an image already in the
+// store. So ccrun links only what a run needs (the store, the kernel) and keeps the
+// copying of images in ccrun-pull, which it runs only when it must pull.
+//
+// # How it runs
+//
+// The Makefile builds ccrun-pull into cmd/ccrun first, and ccrun embeds it
+// (go:embed). To run it, Run copies it into a sealed memfd (memfd_create(2) with
+// F_SEAL_WRITE and friends) and executes that: nothing is unpacked on disk, the
+// running program cannot be modified, and it is always the one ccrun was built with.
+// A Request goes down as JSON over a socket on fd 3, a Reply comes back the same way;
+// stdout and stderr are ccrun's, for progress. The program runs in ccrun's user
+// namespace with ccrun's credentials, and dies with it (parent-death signal).
+//
+// # See it
+//
+//	ccrun --debug pull oci:./busybox-oci
+//
+// logs `exec ccrun-pull` with its request (the password of a login left out).
+package program
