@@ -42,9 +42,9 @@
 // user namespace before its uid_map is written runs with an unmapped uid and would get
 // none. So the child of the clone, which holds every capability of its new namespace
 // until it executes ccrun, first raises them all as ambient capabilities, which survive
-// an execve by any uid. P1 then waits on its sync socket, in package rootless's init
-// function, until P0 has run newuidmap: from then on its uid reads as 0 of the
-// namespace. P2 is cloned by P1 inside the mapped namespace.
+// an execve by any uid. P1 initialises its packages meanwhile, then waits on its sync
+// socket, first thing in main, until P0 has run newuidmap: from then on its uid reads
+// as 0 of the namespace. P2 is cloned by P1 inside the mapped namespace.
 //
 // Every parent sets Pdeathsig=SIGKILL on its child from a goroutine locked to its OS
 // thread (the signal fires when the parent *thread* exits): kill P0 with SIGKILL and

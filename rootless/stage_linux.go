@@ -8,7 +8,7 @@ import "os"
 // ready, so this runs before the ~600 packages that containers/image and
 // containers/storage bring in have initialised, and a stage that does not use them
 // does not pay for them (see `GODEBUG=inittrace=1 ccrun ...`). None of the stages
-// returns. P1, which does use them, waits here for its ids to be mapped.
+// returns.
 func init() {
 	if len(os.Args) == 0 {
 		return
@@ -18,7 +18,5 @@ func init() {
 		InitMain()
 	case os.Args[0] == ReaperName:
 		ReaperMain(os.Args[1:])
-	case os.Getenv(envStage) == "wait":
-		awaitMapped()
 	}
 }

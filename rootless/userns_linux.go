@@ -182,9 +182,10 @@ func boundingSet() []uintptr {
 	return set
 }
 
-// awaitMapped is P1's start: it runs from this package's init function, before
-// anything could depend on its ids, and waits for P0's word that the uid and gid
-// maps are written.
+// AwaitMapped is P1's start, first thing in main: when this process is P1, it
+// waits for P0's word that the uid and gid maps are written; otherwise it returns
+// at once. Package initialisation runs before, while newuidmap and newgidmap
+// work, so nothing may depend on the ids until then.
 //
 // P1 was executed in its new user namespace before those maps existed, with an
 // unmapped uid. execve computes capabilities (capabilities(7)), and a process
@@ -192,7 +193,10 @@ func boundingSet() []uintptr {
 // the child raise all of them before its execve. Writing the maps does not change
 // P1's credentials, only how they read, so from here P1 is uid 0 of the namespace
 // with a full capability set, without executing itself again.
-func awaitMapped() {
+func AwaitMapped() {
+	if os.Getenv(envStage) != "wait" {
+		return
+	}
 	f := os.NewFile(syncFD, "sync")
 	m, _, err := recv(f)
 	if err == io.EOF {

@@ -21,15 +21,17 @@ import (
 var version = "dev"
 
 func main() {
-	// ccrun's own re-executed stages (the init, the --init reaper, the first
-	// execution in the user namespace) never get here: package rootless
-	// dispatches them from its init function, before the packages they do not
-	// need are initialised (see rootless/stage_linux.go).
+	// ccrun's own re-executed stages (the init, the --init reaper) never get
+	// here: package rootless dispatches them from its init function, before the
+	// packages they do not need are initialised (see rootless/stage_linux.go).
 	//
 	// containers/storage re-executes ccrun to unpack layers in a chroot.
 	if reexec.Init() {
 		return
 	}
+	// P1 (see rootless/doc.go) starts in its user namespace before its ids are
+	// mapped, and waits for them here.
+	rootless.AwaitMapped()
 	os.Exit(ccrun(os.Args[1:], os.Stderr))
 }
 

@@ -43,6 +43,8 @@ func Run(binary string, req Request) (Reply, error) {
 		Files: []uintptr{null.Fd(), os.Stdout.Fd(), os.Stderr.Fd(), child.Fd()},
 		Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
 	}
+	// The child executes the program by its descriptor's name, so that
+	// descriptor must survive ForkExec's shuffling of Files (see sealed).
 	path := fmt.Sprintf("/proc/self/fd/%d", exe.Fd())
 	wait, err := start(path, []string{Name}, attr)
 	child.Close()
@@ -106,8 +108,19 @@ func sealed(binary string) (*os.File, error) {
 		f.Close()
 		return nil, fmt.Errorf("seal the memfd: %w", err)
 	}
-	return f, nil
+	// In the child, ForkExec puts Files at descriptors 0 to n-1, first moving
+	// some of them to n and above: a memfd there (the lowest free descriptor
+	// often is 3) would be replaced before the child executes it.
+	high, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, highFD)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("move the memfd: %w", err)
+	}
+	return os.NewFile(uintptr(high), Name), nil
 }
+
+// highFD is where the memfd goes: above what ForkExec touches for our four Files.
+const highFD = 64
 
 // socketPair is the request and reply channel: one end stays here, the other
 // is the program's fd 3.
