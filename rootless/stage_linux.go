@@ -1,6 +1,9 @@
 package rootless
 
-import "os"
+import (
+	"os"
+	"runtime"
+)
 
 // The stages ccrun re-executes itself for (the init, the --init reaper) are
 // dispatched here, in this package's init function, rather
@@ -9,14 +12,20 @@ import "os"
 // containers/storage bring in have initialised, and a stage that does not use them
 // does not pay for them (see `GODEBUG=inittrace=1 ccrun ...`). None of the stages
 // returns.
+//
+// A stage runs on one P (runtime.GOMAXPROCS(1)): its work is a sequence of system
+// calls, and more Ps only make the Go scheduler wake threads that find nothing to
+// do, which costs context switches on every start (see cmd/ccrun's main).
 func init() {
 	if len(os.Args) == 0 {
 		return
 	}
-	switch {
-	case os.Args[0] == InitName:
+	switch os.Args[0] {
+	case InitName:
+		runtime.GOMAXPROCS(1)
 		InitMain()
-	case os.Args[0] == ReaperName:
+	case ReaperName:
+		runtime.GOMAXPROCS(1)
 		ReaperMain(os.Args[1:])
 	}
 }
