@@ -331,3 +331,22 @@ func TestRemoveNameAndPrune(t *testing.T) {
 		t.Errorf("%d layer directories after prune -a", n)
 	}
 }
+
+// ccrun decides whether a stored oci: image is current from index.json alone
+// (ref.LayoutDigest); it must name the digest containers/image would read.
+func TestLayoutDigestIsContainersImages(t *testing.T) {
+	r, l, m := ociImage(t, base)
+	if _, err := l.Tag("v2", m); err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range []string{"latest", "v2"} {
+		r.Tag = tag
+		want, err := manifestDigest(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := ref.LayoutDigest(r); !ok || got != want {
+			t.Errorf("tag %s: LayoutDigest = %q, %v; containers/image reads %q", tag, got, ok, want)
+		}
+	}
+}

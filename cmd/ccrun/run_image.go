@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/ccrun/ccrun/overlay"
@@ -128,6 +129,16 @@ func runImage(g *globals, st *store.Store, o *runOptions) (*store.Image, string,
 // when it must be pulled, and an error when it is missing under --pull=never.
 func storedImage(g *globals, p *pullSettings, st *store.Store, r ref.Ref, o *runOptions) (*store.Image, error) {
 	if r.Local() && o.pull == "missing" {
+		if d, ok := ref.LayoutDigest(r); ok {
+			img, err := st.Lookup(r.StoreName())
+			switch {
+			case err == nil && slices.Contains(img.Digests, d):
+				return img, nil
+			case err == nil || errors.Is(err, store.ErrUnknownImage):
+				return nil, nil // not the layout's current image, or none: pull
+			}
+			return nil, err
+		}
 		req, err := p.request(g, program.OpCurrent)
 		if err != nil {
 			return nil, err
