@@ -6,12 +6,11 @@ import (
 )
 
 // The stages ccrun re-executes itself for (the init, the --init reaper) are
-// dispatched here, in this package's init function, rather
-// than in main: Go initialises packages in import-path order as their imports are
-// ready, so this runs before the ~600 packages that containers/image and
-// containers/storage bring in have initialised, and a stage that does not use them
-// does not pay for them (see `GODEBUG=inittrace=1 ccrun ...`). None of the stages
-// returns.
+// dispatched here, in this package's init function, rather than in main: Go
+// initialises packages in import-path order as their imports are ready, so this
+// runs before most of the ~250 packages that containers/storage and D-Bus bring in
+// have initialised, and a stage that does not use them does not pay for them (see
+// `GODEBUG=inittrace=1 ccrun ...`). None of the stages returns.
 //
 // A stage runs on one P (runtime.GOMAXPROCS(1)): its work is a sequence of system
 // calls, and more Ps only make the Go scheduler wake threads that find nothing to

@@ -66,7 +66,7 @@ func Reexec(opts ReexecOptions) (syscall.WaitStatus, error) {
 			Setpgid:    !opts.Foreground,
 			// The child holds every capability of its new namespace until it
 			// executes ccrun; as ambient capabilities they survive that execve
-			// although its uid is not mapped yet (see finishReexec).
+			// although its uid is not mapped yet (see AwaitMapped).
 			AmbientCaps: boundingSet(),
 		},
 	}
@@ -192,7 +192,7 @@ func boundingSet() []uintptr {
 // that is not uid 0 of its namespace gets none, except the ambient ones: P0 had
 // the child raise all of them before its execve. Writing the maps does not change
 // P1's credentials, only how they read, so from here P1 is uid 0 of the namespace
-// with a full capability set, without executing itself again.
+// with the capabilities of P0's bounding set, without executing itself again.
 func AwaitMapped() {
 	if os.Getenv(envStage) != "wait" {
 		return

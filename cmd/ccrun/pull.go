@@ -160,8 +160,8 @@ func openStore(g *globals) (*store.Store, error) {
 	return st, err
 }
 
-// quietLibraries keeps containers/storage and containers/image, which log with
-// logrus, to their warnings, or everything with --debug.
+// quietLibraries keeps containers/storage, which logs with logrus, to its
+// warnings, or everything with --debug.
 func quietLibraries(debug bool, w io.Writer) {
 	logrus.SetOutput(w)
 	logrus.SetLevel(logrus.WarnLevel)
