@@ -11,19 +11,22 @@ GOTEST    := CGO_ENABLED=1 $(GO) test -tags '$(TAGS)'
 UNIT_PKGS  = $(shell $(GO) list -tags '$(TAGS)' ./... | grep -v '/integration$$')
 TEST_USER ?= ccrun-test
 
-# ccrun embeds its pull program (cmd/ccrun-pull, see pull/program), so that
-# program is built first, into the directory of the package that embeds it.
-PULL_PROGRAM := cmd/ccrun/ccrun-pull
+# ccrun embeds two programs of its own, built first into the directory of the
+# package that embeds each: the pull program (cmd/ccrun-pull, see pull/program)
+# and the --init reaper (cmd/ccrun-init, see rootless/reaper).
+PULL_PROGRAM   := cmd/ccrun/ccrun-pull
+REAPER_PROGRAM := rootless/ccrun-init
 
-.PHONY: all build pull-program deps demo test test-unit test-integration test-root test-rootless test-vm lint bench clean
+.PHONY: all build programs deps demo test test-unit test-integration test-root test-rootless test-vm lint bench clean
 
 all: build
 
-build: pull-program
+build: programs
 	$(GOBUILD) -o bin/ccrun ./cmd/ccrun
 
-pull-program:
+programs:
 	$(GOBUILD) -o $(PULL_PROGRAM) ./cmd/ccrun-pull
+	$(GOBUILD) -o $(REAPER_PROGRAM) ./cmd/ccrun-init
 
 # Installs the Debian packages the tests use and the unprivileged test user
 # with /etc/subuid and /etc/subgid ranges. Idempotent; needs root.
@@ -36,7 +39,7 @@ demo: build
 
 test: deps lint test-unit test-integration test-vm
 
-test-unit: pull-program
+test-unit: programs
 	$(GOTEST) -race -count=1 $(UNIT_PKGS)
 
 test-integration: test-root test-rootless
@@ -52,7 +55,7 @@ test-rootless: build
 test-vm: build
 	integration/vm/test.sh
 
-lint: pull-program
+lint: programs
 	$(GO) vet -tags '$(TAGS)' ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 
@@ -60,4 +63,4 @@ bench: build
 	integration/bench/bench.sh
 
 clean:
-	rm -rf bin $(PULL_PROGRAM)
+	rm -rf bin $(PULL_PROGRAM) $(REAPER_PROGRAM)

@@ -1,16 +1,16 @@
 package rootless
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path"
 	"strings"
-	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ccrun/ccrun/rootless/reaper"
 
 	"github.com/ccrun/ccrun/rootless/seccomp"
 )
@@ -20,7 +20,7 @@ const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 
 // execProcess becomes the container's command. It runs after pivot_root, so every
 // path here is the container's own.
-func execProcess(s *Spec, sync *os.File, pty int, reaper *os.File) error {
+func execProcess(s *Spec, sync *os.File, pty int, reaperExe *os.File) error {
 	p := s.Process
 	id, err := resolveUser(p.User)
 	if err != nil {
@@ -69,9 +69,9 @@ func execProcess(s *Spec, sync *os.File, pty int, reaper *os.File) error {
 			return err
 		}
 	}
-	if reaper != nil {
+	if reaperExe != nil {
 		slog.Debug("execveat", "path", "memfd:"+ReaperName, "argv", append([]string{ReaperName, file}, p.Args...), "uid", id.UID, "gid", id.GID)
-		err = execveat(reaper.Fd(), append([]string{ReaperName, file}, p.Args...), env)
+		err = execveat(reaperExe.Fd(), append([]string{ReaperName, file}, p.Args...), env)
 		return fmt.Errorf("exec the init reaper: %w", err)
 	}
 	slog.Debug("execve", "path", file, "argv", p.Args, "uid", id.UID, "gid", id.GID)
@@ -211,9 +211,5 @@ func LookPath(file, pathEnv string) (string, error) {
 // execError maps a failed execve to Docker's exit statuses: 127 when the file does
 // not exist, 126 when it exists but cannot be executed.
 func execError(name string, err error) error {
-	code := 126
-	if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ENOTDIR) {
-		code = 127
-	}
-	return &ExecError{Msg: fmt.Sprintf("exec %s: %v", name, err), Code: code}
+	return &ExecError{Msg: fmt.Sprintf("exec %s: %v", name, err), Code: reaper.ExecCode(err)}
 }

@@ -95,9 +95,9 @@ func initContainer(s *Spec, sync *os.File) error {
 			return fmt.Errorf("make the root read-only: %w", err)
 		}
 	}
-	var reaper *os.File
+	var reaperExe *os.File
 	if s.Init {
-		if reaper, err = sealedSelf(); err != nil {
+		if reaperExe, err = sealedReaper(); err != nil {
 			return err
 		}
 	}
@@ -119,7 +119,7 @@ func initContainer(s *Spec, sync *os.File) error {
 	if err := loopbackUp(); err != nil {
 		return err
 	}
-	return execProcess(s, sync, pty, reaper)
+	return execProcess(s, sync, pty, reaperExe)
 }
 
 // mountRoot mounts the container's root filesystem and returns a descriptor of it.

@@ -27,8 +27,8 @@ type Spec struct {
 	Caps            Caps   `json:"caps"`
 	NoNewPrivileges bool   `json:"no_new_privileges"`
 	Seccomp         []byte `json:"seccomp,omitempty"` // a compiled cBPF program (struct sock_filter[])
-	// Init makes a small reaper (a sealed memfd copy of ccrun) PID 1, with the
-	// command as its child.
+	// Init makes a small reaper (package reaper, run from a sealed memfd) PID 1,
+	// with the command as its child.
 	Init bool `json:"init,omitempty"`
 
 	Debug bool `json:"debug,omitempty"`
