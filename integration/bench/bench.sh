@@ -182,6 +182,18 @@ for rt in crun runc; do
   chown -R "$BENCH_USER:" "$USCRATCH/$rt/rootfs"
   as_user sh -c "cd '$USCRATCH/$rt' && $rt spec --rootless && jq '.process.args=[\"true\"] | .process.terminal=false' config.json > c.json && mv c.json config.json"
 done
+# The like-for-like crun: the same rootless bundle, but mapping the user's
+# subordinate ids as ccrun does (crun then runs newuidmap and newgidmap, the
+# setuid helpers ccrun runs too, instead of writing a single-id map itself).
+subids() { awk -F: -v u="$BENCH_USER" '$1 == u { print $2; exit }' "$1"; }
+idmap() { printf '[{"containerID":0,"hostID":%d,"size":1},{"containerID":1,"hostID":%d,"size":65536}]' "$1" "$2"; }
+umap=$(idmap "$(id -u "$BENCH_USER")" "$(subids /etc/subuid)")
+gmap=$(idmap "$(id -g "$BENCH_USER")" "$(subids /etc/subgid)")
+as_user mkdir -p "$USCRATCH/crun-subids" "$USCRATCH/state/crun-subids"
+cp -a "$img/rootfs" "$USCRATCH/crun-subids/rootfs"
+chown -R "$BENCH_USER:" "$USCRATCH/crun-subids/rootfs"
+as_user sh -c "cd '$USCRATCH/crun-subids' && crun spec --rootless && jq --argjson u '$umap' --argjson g '$gmap' \
+  '.process.args=[\"true\"] | .process.terminal=false | .linux.uidMappings=\$u | .linux.gidMappings=\$g' config.json > c.json && mv c.json config.json"
 cp -a "$img/rootfs" "$USCRATCH/rootfs" && chown -R "$BENCH_USER:" "$USCRATCH/rootfs"
 export ROOTFS=$SCRATCH/img/rootfs UROOTFS=$USCRATCH/rootfs
 

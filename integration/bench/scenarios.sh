@@ -113,6 +113,10 @@ run_rows() {
     rows+=(--- -name "ccrun run --rootfs DIR" -primary -- "${cc[@]}" run --rootfs "$rootfs" "${cmd[@]}")
   fi
   rows+=(--- -name "crun run BUNDLE" -- crun --root "$crun_s" run -b "$crun_b" "bench{i}")
+  if [ "$who" = user ] && [[ "$sc" == a-* ]]; then
+    rows+=(--- -name "crun run BUNDLE, subordinate ids mapped" -- \
+      crun --root "$USCRATCH/state/crun-subids" run -b "$USCRATCH/crun-subids" "bench{i}")
+  fi
   rows+=(--- -name "runc run BUNDLE" -- runc --root "$runc_s" run -b "$runc_b" "bench{i}")
   rows+=(--- -name "podman run --rm --network none" "${pod_env[@]}" -- \
     "${pod[@]}" run --rm --pull never --network none "${POD_ULIMITS[@]}" "$IMAGE" "${cmd[@]}")
