@@ -147,6 +147,16 @@ func TestMultiPlatformIndex(t *testing.T) {
 	if imgs := e.images(t); len(imgs) != 2 {
 		t.Errorf("%d images after pulling two platforms, want 2: %+v", len(imgs), imgs)
 	}
+
+	// The same index as a local layout: an image stored from it is current only
+	// for the platform it was chosen for.
+	local := "oci:" + dir + ":latest"
+	for _, arch := range []string{runtime.GOARCH, foreign, runtime.GOARCH} {
+		args := []string{"run", "--rm", "-q", "--platform", "linux/" + arch, local, "cat", "/platform"}
+		if out := e.ok(t, args...); out != arch+"\n" {
+			t.Errorf("%s: %q, want %s", strings.Join(args, " "), out, arch)
+		}
+	}
 }
 
 // Later layers delete files (whiteouts), empty a directory (opaque), delete a

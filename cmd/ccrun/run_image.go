@@ -127,12 +127,14 @@ func runImage(g *globals, st *store.Store, o *runOptions) (*store.Image, string,
 
 // storedImage returns the stored image r names when it is fit to run, nil
 // when it must be pulled, and an error when it is missing under --pull=never.
+// A local source's image is fit when it is the source's current one and for the
+// platform --platform asks for (one index, several platforms: one stored name).
 func storedImage(g *globals, p *pullSettings, st *store.Store, r ref.Ref, o *runOptions) (*store.Image, error) {
 	if r.Local() && o.pull == "missing" {
 		if d, ok := ref.LayoutDigest(r); ok {
 			img, err := st.Lookup(r.StoreName())
 			switch {
-			case err == nil && slices.Contains(img.Digests, d):
+			case err == nil && slices.Contains(img.Digests, d) && platformMatches(st, img, o.platform):
 				return img, nil
 			case err == nil || errors.Is(err, store.ErrUnknownImage):
 				return nil, nil // not the layout's current image, or none: pull
@@ -148,7 +150,11 @@ func storedImage(g *globals, p *pullSettings, st *store.Store, r ref.Ref, o *run
 		if err != nil || !reply.Current {
 			return nil, err
 		}
-		return st.Lookup(reply.ID)
+		img, err := st.Lookup(reply.ID)
+		if err != nil || !platformMatches(st, img, o.platform) {
+			return nil, err
+		}
+		return img, nil
 	}
 	img, err := st.Lookup(r.StoreName())
 	switch {
