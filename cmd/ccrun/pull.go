@@ -22,7 +22,10 @@ var pullCommand = &command{
 	Long: `IMAGE is a registry reference, normalised as docker does (busybox is
 docker.io/library/busybox:latest; a registry host has a dot or a port, or is localhost),
 by tag or by digest; or a local source: oci:DIR[:TAG] (an OCI image layout) or
-docker-archive:FILE (a 'docker save' tarball), stored as localhost/NAME:TAG.
+docker-archive:FILE[:NAME:TAG] (a 'docker save' tarball), stored as localhost/DIR:TAG
+or localhost/FILE:latest (without .tar, .tar.gz, .tgz), or, for an archive's image
+picked by the name docker saved it as, under that name (alpine:3.19 is
+docker.io/library/alpine:3.19).
 A manifest list resolves to this machine's platform unless --platform says another.
 Layers already in the store are not fetched again; every blob is checked against its
 digest. Progress goes to stderr (bars on a terminal); the image id to stdout.
