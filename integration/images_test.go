@@ -582,6 +582,9 @@ func TestLocalSources(t *testing.T) {
 	if out := e.ok(t, "run", "--rm", "-q", "docker-archive:"+archive, "cat", "/v"); out != "2\n" {
 		t.Errorf("docker-archive: %q", out)
 	}
+	if r := e.run(t, "", "run", "--rm", "docker-archive:"+archive, "cat", "/v"); r.Code != 0 || r.Stdout != "2\n" || r.Stderr != "" {
+		t.Errorf("second run copied the unchanged archive again:\n%s", r)
+	}
 	if !strings.Contains(e.ok(t, "images"), "localhost/tool") {
 		t.Errorf("the archive's image is not listed as localhost/tool")
 	}

@@ -11,6 +11,9 @@ import (
 	"github.com/ccrun/ccrun/pull/ocitest"
 	"github.com/ccrun/ccrun/pull/ref"
 	"github.com/ccrun/ccrun/pull/store"
+	"go.podman.io/image/v5/copy"
+	"go.podman.io/image/v5/docker/archive"
+	"go.podman.io/image/v5/types"
 	"go.podman.io/storage/pkg/reexec"
 )
 
@@ -347,6 +350,46 @@ func TestLayoutDigestIsContainersImages(t *testing.T) {
 		}
 		if got, ok := ref.LayoutDigest(r); !ok || got != want {
 			t.Errorf("tag %s: LayoutDigest = %q, %v; containers/image reads %q", tag, got, ok, want)
+		}
+	}
+}
+
+// ccrun decides whether a stored docker-archive: image is current from the
+// archive's manifest.json alone (ref.ArchiveImageID); it must be the id the
+// store gives the image when it is pulled from that archive.
+func TestArchiveImageIDIsTheStoredID(t *testing.T) {
+	requireRoot(t)
+	ctx := context.Background()
+	st := newStore(t)
+	oci, _, _ := ociImage(t, base, []ocitest.File{ocitest.Reg("bin/tool", "archived")})
+	file := filepath.Join(t.TempDir(), "tool.tar")
+	src, err := source(oci)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := archive.ParseReference(file + ":example.com/tool:1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := policyContext(&types.SystemContext{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Destroy()
+	if _, err := copy.Image(ctx, pc, dst, src, &copy.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range []string{"docker-archive:" + file, "docker-archive:" + file + ":example.com/tool:1.0"} {
+		r, err := ref.Parse(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := Image(ctx, st, r, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := ref.ArchiveImageID(r); !ok || got != id {
+			t.Errorf("%s: ArchiveImageID = %q, %v; the store's id is %s", spec, got, ok, id)
 		}
 	}
 }

@@ -131,6 +131,16 @@ func runImage(g *globals, st *store.Store, o *runOptions) (*store.Image, string,
 // platform --platform asks for (one index, several platforms: one stored name).
 func storedImage(g *globals, p *pullSettings, st *store.Store, r ref.Ref, o *runOptions) (*store.Image, error) {
 	if r.Local() && o.pull == "missing" {
+		if id, ok := ref.ArchiveImageID(r); ok {
+			img, err := st.Lookup(r.StoreName())
+			switch {
+			case err == nil && img.ID == id && platformMatches(st, img, o.platform):
+				return img, nil
+			case err == nil || errors.Is(err, store.ErrUnknownImage):
+				return nil, nil // not the archive's image, or none: pull
+			}
+			return nil, err
+		}
 		if d, ok := ref.LayoutDigest(r); ok {
 			img, err := st.Lookup(r.StoreName())
 			switch {
