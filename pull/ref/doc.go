@@ -43,6 +43,11 @@
 // containers/image takes the whole reference for a path with no registry. The
 // tests compare the two on a table and by fuzzing.
 //
+// For the same reason a run of a local source already in the store reads what
+// the source names from the source itself: an OCI layout's index.json
+// (LayoutDigest), a docker archive's manifest.json (ArchiveImageID). Only what
+// those do not settle goes to the pull program.
+//
 // # See it
 //
 //	ccrun pull Busybox          # repository name must be lowercase
