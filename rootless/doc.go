@@ -47,13 +47,12 @@
 // as 0 of the namespace. P2 is cloned by P1 inside the mapped namespace.
 //
 // Every parent sets Pdeathsig=SIGKILL on its child from a goroutine locked to its OS
-// thread (the signal fires when the parent *thread* exits): kill P0 with SIGKILL and
-// P1 dies, then P2, and with PID 1 the whole PID namespace. An execve that gains
-// capabilities clears that signal (prctl(2)), and P2 and the pull program, executed
-// as uid 0 of the namespace, gain the bounding set over P1's ambient capabilities:
-// each child sets it again first thing, and exits if its parent is already gone. The
-// container's mounts live only in its own mount namespace, so nothing stays mounted
-// either.
+// thread (the signal fires when the parent *thread* exits; see package child): kill
+// P0 with SIGKILL and P1 dies, then P2, and with PID 1 the whole PID namespace. An
+// execve that gains capabilities clears that signal (prctl(2)), and P1, P2 and the
+// pull program may gain some at theirs: each child sets it again first thing, and
+// exits if its parent is already gone. The container's mounts live only in its own
+// mount namespace, so nothing stays mounted either.
 //
 // # Talking between stages
 //

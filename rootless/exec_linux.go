@@ -10,8 +10,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ccrun/ccrun/rootless/child"
 	"github.com/ccrun/ccrun/rootless/reaper"
-
 	"github.com/ccrun/ccrun/rootless/seccomp"
 )
 
@@ -48,7 +48,7 @@ func execProcess(s *Spec, sync *os.File, pty int, reaperExe *os.File) error {
 	if err := setCredentials(id, s.Caps); err != nil {
 		return err
 	}
-	if err := parentAlive(sync); err != nil {
+	if err := child.ParentAlive(sync); err != nil {
 		return err
 	}
 	if s.NoNewPrivileges {

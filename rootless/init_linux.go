@@ -7,7 +7,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -283,20 +282,6 @@ func loopbackUp() error {
 	slog.Debug("ioctl SIOCSIFFLAGS", "interface", "lo", "flags", "IFF_UP")
 	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
 		return fmt.Errorf("bring up lo: %w", err)
-	}
-	return nil
-}
-
-// parentAlive re-arms the parent-death signal, which the kernel clears whenever the
-// credentials change (prctl(2), PR_SET_PDEATHSIG), and checks that the supervisor did
-// not die before it was re-armed: its end of the sync socket would then be closed.
-func parentAlive(sync *os.File) error {
-	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL), 0, 0, 0); err != nil {
-		return fmt.Errorf("set parent death signal: %w", err)
-	}
-	fds := []unix.PollFd{{Fd: int32(sync.Fd()), Events: unix.POLLRDHUP}}
-	if n, err := unix.Poll(fds, 0); err == nil && n > 0 && fds[0].Revents&(unix.POLLHUP|unix.POLLRDHUP) != 0 {
-		return errors.New("the supervisor is gone")
 	}
 	return nil
 }

@@ -2,15 +2,13 @@ package rootless
 
 import (
 	_ "embed"
-	"errors"
-	"fmt"
-	"io"
 	"os"
 	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ccrun/ccrun/rootless/child"
 	"github.com/ccrun/ccrun/rootless/reaper"
 )
 
@@ -23,31 +21,10 @@ const ReaperName = reaper.Name
 //go:embed ccrun-init
 var reaperProgram string
 
-// sealedReaper writes the reaper into a sealed memfd (memfd_create(2), fcntl(2)
-// F_ADD_SEALS), from which the init executes it: a process in the container that
-// opens /proc/1/exe reaches an anonymous, unwritable file, never a binary on the
-// host, which it could otherwise overwrite to run code as the next user of it
-// (CVE-2019-5736).
-func sealedReaper() (*os.File, error) {
-	if len(reaperProgram) == 0 {
-		return nil, errors.New("this ccrun was built without its --init reaper: build ccrun with make")
-	}
-	fd, err := unix.MemfdCreate(ReaperName, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
-	if err != nil {
-		return nil, fmt.Errorf("memfd_create: %w", err)
-	}
-	f := os.NewFile(uintptr(fd), ReaperName)
-	if _, err := io.WriteString(f, reaperProgram); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write the reaper to a memfd: %w", err)
-	}
-	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
-	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, seals); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("seal the memfd: %w", err)
-	}
-	return f, nil
-}
+// sealedReaper is the reaper in a sealed memfd, from which the init executes it:
+// /proc/1/exe of the container is then an anonymous, unwritable file
+// (CVE-2019-5736; see package child).
+func sealedReaper() (*os.File, error) { return child.Sealed(ReaperName, reaperProgram) }
 
 // execveat executes the file open on fd (execveat(2) with AT_EMPTY_PATH).
 func execveat(fd uintptr, argv, env []string) error {

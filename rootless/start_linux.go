@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ccrun/ccrun/rootless/child"
 )
 
 // InitName is argv[0] of the init stage, as ps(1) shows it while it sets up.
@@ -34,7 +36,7 @@ type Container struct {
 	Pid int
 	// Pty is the master side of the container's terminal (with -t), else nil.
 	Pty *os.File
-	p   *process
+	p   *child.Process
 }
 
 // ExecError is a failure of the init before or at execve, with the exit status ccrun
@@ -56,7 +58,7 @@ const cloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS |
 // StartInit starts the init stage in new namespaces, sends it the spec and waits
 // until it has exec'd the command (the sync socket reaches end-of-file) or failed.
 func StartInit(spec *Spec, opts InitOptions) (*Container, error) {
-	parent, child, err := socketPair()
+	parent, peer, err := socketPair()
 	if err != nil {
 		return nil, err
 	}
@@ -78,16 +80,16 @@ func StartInit(spec *Spec, opts InitOptions) (*Container, error) {
 	}
 	attr := &syscall.ProcAttr{
 		Env:   env,
-		Files: []uintptr{opts.Stdin.Fd(), opts.Stdout.Fd(), opts.Stderr.Fd(), child.Fd()},
+		Files: []uintptr{opts.Stdin.Fd(), opts.Stdout.Fd(), opts.Stderr.Fd(), peer.Fd()},
 		Sys:   sys,
 	}
 	slog.Debug("clone P2", "flags", flagNames(cloneFlags), "into_cgroup", opts.CgroupFD >= 0)
-	p, err := startLocked("/proc/self/exe", []string{InitName}, attr)
-	child.Close()
+	p, err := child.Start("/proc/self/exe", []string{InitName}, attr)
+	peer.Close()
 	if err != nil {
 		return nil, fmt.Errorf("start init: %w", err)
 	}
-	c := &Container{Pid: p.pid, p: p}
+	c := &Container{Pid: p.Pid, p: p}
 	if opts.BeforeSpec != nil {
 		if err := opts.BeforeSpec(c.Pid); err != nil {
 			c.kill()
@@ -133,7 +135,7 @@ func (c *Container) waitExec(parent *os.File) error {
 }
 
 func (c *Container) kill() {
-	c.p.kill()
+	c.p.Kill()
 	if c.Pty != nil {
 		c.Pty.Close()
 	}
@@ -147,7 +149,7 @@ func (c *Container) Signal(sig os.Signal) error {
 }
 
 // Done delivers the wait status of PID 1 when it exits.
-func (c *Container) Done() <-chan syscall.WaitStatus { return c.p.done }
+func (c *Container) Done() <-chan syscall.WaitStatus { return c.p.Done }
 
 func flagNames(f int) string {
 	names := []struct {

@@ -38,7 +38,7 @@ const (
 // maxMessage bounds a message; the spec is a few kilobytes.
 const maxMessage = 1 << 20
 
-func socketPair() (parent, child *os.File, err error) {
+func socketPair() (parent, peer *os.File, err error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("create sync socket: %w", err)

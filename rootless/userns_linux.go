@@ -7,19 +7,18 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
-	"strconv"
 	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ccrun/ccrun/rootless/child"
 )
 
 // Environment markers of the user namespace stage (P1). They are internal to ccrun:
 // the container's environment is built from the image and the command line only.
 const (
 	envStage = "_CCRUN_USERNS" // "wait": started, maps not written yet; "ready": mapped
-	envP0    = "_CCRUN_P0"     // P0's pid, to check that P1's parent is still alive
 	// containers/storage reads these to know it runs rootless inside a user namespace.
 	envStorageUserNS = "_CONTAINERS_USERNS_CONFIGURED"
 	envStorageUID    = "_CONTAINERS_ROOTLESS_UID"
@@ -45,7 +44,7 @@ type ReexecOptions struct {
 // namespace, maps its ids, and waits for it, forwarding signals. It returns P1's wait
 // status. This is what P0 does when ccrun is not run as root.
 func Reexec(opts ReexecOptions) (syscall.WaitStatus, error) {
-	parent, child, err := socketPair()
+	parent, peer, err := socketPair()
 	if err != nil {
 		return 0, err
 	}
@@ -53,13 +52,12 @@ func Reexec(opts ReexecOptions) (syscall.WaitStatus, error) {
 	argv := append([]string{os.Args[0]}, os.Args[1:]...)
 	env := append(os.Environ(),
 		envStage+"=wait",
-		fmt.Sprintf("%s=%d", envP0, os.Getpid()),
 		envStorageUserNS+"=1",
 		fmt.Sprintf("%s=%d", envStorageUID, opts.UID),
 		fmt.Sprintf("%s=%d", envStorageGID, opts.GID))
 	attr := &syscall.ProcAttr{
 		Env:   env,
-		Files: []uintptr{os.Stdin.Fd(), os.Stdout.Fd(), os.Stderr.Fd(), child.Fd()},
+		Files: []uintptr{os.Stdin.Fd(), os.Stdout.Fd(), os.Stderr.Fd(), peer.Fd()},
 		Sys: &syscall.SysProcAttr{
 			Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWNS,
 			Pdeathsig:  syscall.SIGKILL,
@@ -83,76 +81,27 @@ func Reexec(opts ReexecOptions) (syscall.WaitStatus, error) {
 		defer signal.Reset(unix.SIGINT, unix.SIGQUIT)
 	}
 
-	p, err := startLocked("/proc/self/exe", argv, attr)
-	child.Close()
+	p, err := child.Start("/proc/self/exe", argv, attr)
+	peer.Close()
 	if err != nil {
 		return 0, userNSError(err)
 	}
-	if err := opts.MapIDs(p.pid); err != nil {
-		p.kill()
+	if err := opts.MapIDs(p.Pid); err != nil {
+		p.Kill()
 		return 0, mapError(err)
 	}
 	if err := send(parent, message{Type: msgMapped}); err != nil {
-		p.kill()
+		p.Kill()
 		return 0, err
 	}
 	for {
 		select {
 		case s := <-sigs:
-			_ = syscall.Kill(p.pid, s.(syscall.Signal))
-		case ws := <-p.done:
+			_ = syscall.Kill(p.Pid, s.(syscall.Signal))
+		case ws := <-p.Done:
 			return ws, nil
 		}
 	}
-}
-
-// process is a child started by startLocked.
-type process struct {
-	pid  int
-	done chan syscall.WaitStatus
-}
-
-// startLocked starts a child with syscall.ForkExec and waits for it, both from one
-// goroutine locked to its OS thread: the parent-death signal fires when the thread
-// that started the child exits (prctl(2)), so that thread must live as long as the
-// child. (os/exec is not used: on its first use it forks once more to probe the
-// kernel for pidfd support, a cost on every container start.)
-func startLocked(path string, argv []string, attr *syscall.ProcAttr) (*process, error) {
-	type result struct {
-		pid int
-		err error
-	}
-	started := make(chan result, 1)
-	p := &process{done: make(chan syscall.WaitStatus, 1)}
-	go func() {
-		runtime.LockOSThread()
-		pid, err := syscall.ForkExec(path, argv, attr)
-		started <- result{pid, err}
-		if err != nil {
-			return
-		}
-		var ws syscall.WaitStatus
-		for {
-			_, err := syscall.Wait4(pid, &ws, 0, nil)
-			if err == nil {
-				break
-			}
-			if err != syscall.EINTR {
-				ws = syscall.WaitStatus(125 << 8) // cannot tell: report ccrun's failure, never success
-				break
-			}
-		}
-		p.done <- ws
-	}()
-	r := <-started
-	p.pid = r.pid
-	return p, r.err
-}
-
-// kill kills the child and waits for it.
-func (p *process) kill() {
-	_ = syscall.Kill(p.pid, syscall.SIGKILL)
-	<-p.done
 }
 
 // forwarded lists the signals P0 passes on to P1. With a terminal (-t) P1 is in the
@@ -206,24 +155,19 @@ func AwaitMapped() {
 		fmt.Fprintf(os.Stderr, "ccrun: user namespace stage: unexpected message %q: %v\n", m.Type, err)
 		os.Exit(125)
 	}
+	// The parent-death signal set before execve survives it only while the
+	// capabilities do not grow; set it again rather than rely on that, and exit
+	// if P0, which holds the socket's other end, died before it was set.
+	err = child.ParentAlive(f)
 	f.Close()
+	if err != nil {
+		os.Exit(125) // nobody is left to report to
+	}
 	if os.Geteuid() != 0 {
 		fmt.Fprintf(os.Stderr, "ccrun: user namespace stage: uid %d after mapping, want 0\n", os.Geteuid())
 		os.Exit(125)
 	}
 	os.Setenv(envStage, "ready")
-	// The parent-death signal set before execve survives it only while the
-	// capabilities do not grow; set it again rather than rely on that, and exit
-	// if P0 died before it was set.
-	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL), 0, 0, 0); err != nil {
-		fmt.Fprintf(os.Stderr, "ccrun: set parent death signal: %v\n", err)
-		os.Exit(125)
-	}
-	if p0 := os.Getenv(envP0); p0 != "" && p0 != strconv.Itoa(os.Getppid()) {
-		os.Exit(125) // P0 is gone: nobody is left to report to
-	}
-	// P1's own children (containers/storage's re-executions) have P1 as parent.
-	os.Unsetenv(envP0)
 }
 
 // HintError is an error with a suggestion of how to fix it, printed on a line of its

@@ -5,8 +5,6 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 // The test binary doubles as the program: with testServe set, TestMain serves.
@@ -79,29 +77,5 @@ func TestServeByHand(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "run by ccrun") {
 		t.Errorf("output %q does not say who runs it", out)
-	}
-}
-
-// The memfd must be unwritable, and out of the way of the descriptors ForkExec
-// arranges in the child: at 3, it would be replaced by the request socket before
-// the child executes /proc/self/fd/3 (seen when it was so).
-func TestSealed(t *testing.T) {
-	f, err := sealed("#!/bin/true\n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if f.Fd() < highFD {
-		t.Errorf("memfd at descriptor %d, below %d", f.Fd(), highFD)
-	}
-	seals, err := unix.FcntlInt(f.Fd(), unix.F_GET_SEALS, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE; seals&want != want {
-		t.Errorf("seals %#x, want %#x", seals, want)
-	}
-	if _, err := f.WriteAt([]byte("x"), 0); err == nil {
-		t.Error("the sealed memfd took a write")
 	}
 }

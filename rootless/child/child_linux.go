@@ -1,0 +1,125 @@
+// Package child is how ccrun starts processes of its own (the user namespace
+// stage, the init, the pull program) so that none outlives the process that
+// started it, and how it runs a program it carries from a sealed memfd.
+//
+// # The lesson
+//
+// The kernel sends a process its parent-death signal (prctl(2),
+// PR_SET_PDEATHSIG) when the *thread* that created it exits, so the child is
+// started and waited for from one goroutine locked to its OS thread. The kernel
+// also clears that signal at an execve that gains capabilities, which ccrun's
+// children often do (a new user namespace, uid 0 in it): a child sets it again
+// first thing and checks that its parent did not die before (ParentAlive).
+//
+// A program ccrun carries (go:embed) runs from a memfd (memfd_create(2)) sealed
+// against every change (fcntl(2), F_ADD_SEALS): nothing is unpacked on disk, and
+// a process that opens /proc/PID/exe of it reaches an anonymous, unwritable file,
+// never a binary on the host that it could overwrite (CVE-2019-5736).
+package child
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Process is a child started by Start.
+type Process struct {
+	Pid int
+	// Done delivers the child's wait status when it exits (125 when it cannot
+	// be told: ccrun's failure, never success).
+	Done <-chan syscall.WaitStatus
+}
+
+// Start starts a child with syscall.ForkExec and waits for it, both from one
+// goroutine locked to its OS thread, which lives as long as the child: set
+// attr.Sys.Pdeathsig and the child dies with this process. (os/exec is not used:
+// on its first use it forks once more to probe the kernel for pidfd support, a
+// cost on every container start.)
+func Start(path string, argv []string, attr *syscall.ProcAttr) (*Process, error) {
+	type result struct {
+		pid int
+		err error
+	}
+	started := make(chan result, 1)
+	done := make(chan syscall.WaitStatus, 1)
+	go func() {
+		runtime.LockOSThread()
+		pid, err := syscall.ForkExec(path, argv, attr)
+		started <- result{pid, err}
+		if err != nil {
+			return
+		}
+		var ws syscall.WaitStatus
+		for {
+			_, err := syscall.Wait4(pid, &ws, 0, nil)
+			if err == nil {
+				break
+			}
+			if err != syscall.EINTR {
+				ws = syscall.WaitStatus(125 << 8)
+				break
+			}
+		}
+		done <- ws
+	}()
+	r := <-started
+	return &Process{Pid: r.pid, Done: done}, r.err
+}
+
+// Kill kills the child and waits for it.
+func (p *Process) Kill() {
+	_ = syscall.Kill(p.Pid, syscall.SIGKILL)
+	<-p.Done
+}
+
+// ParentAlive sets the parent-death signal (SIGKILL) again, and then checks
+// that the parent did not die before: sync, a socket whose other end the
+// parent holds, would then be hung up.
+func ParentAlive(sync *os.File) error {
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL), 0, 0, 0); err != nil {
+		return fmt.Errorf("set parent death signal: %w", err)
+	}
+	fds := []unix.PollFd{{Fd: int32(sync.Fd()), Events: unix.POLLRDHUP}}
+	if n, err := unix.Poll(fds, 0); err == nil && n > 0 && fds[0].Revents&(unix.POLLHUP|unix.POLLRDHUP) != 0 {
+		return errors.New("the parent is gone")
+	}
+	return nil
+}
+
+// HighFD is where Sealed puts its memfd: above the descriptors ForkExec
+// arranges in a child, which puts attr.Files at 0 to n-1 after first moving
+// some of them to n and above. A child executing /proc/self/fd/N needs N to
+// survive that (at 3 it was replaced by a socket, seen when it was so).
+const HighFD = 64
+
+// Sealed writes program into a memfd named name, seals it against every
+// change, and returns it at a descriptor of HighFD or above, close-on-exec.
+func Sealed(name, program string) (*os.File, error) {
+	if len(program) == 0 {
+		return nil, fmt.Errorf("%s: this ccrun was built without it: build ccrun with make", name)
+	}
+	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, fmt.Errorf("memfd_create: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), name)
+	defer f.Close()
+	if _, err := io.WriteString(f, program); err != nil {
+		return nil, fmt.Errorf("write %s to a memfd: %w", name, err)
+	}
+	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, seals); err != nil {
+		return nil, fmt.Errorf("seal the memfd: %w", err)
+	}
+	high, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, HighFD)
+	if err != nil {
+		return nil, fmt.Errorf("move the memfd: %w", err)
+	}
+	return os.NewFile(uintptr(high), name), nil
+}
