@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"archive/tar"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -240,6 +241,23 @@ func TestImageConfig(t *testing.T) {
 	}
 }
 
+// The container's root directory keeps the owner and mode the image gives it.
+// Rootless, an owner other than the image's root is one of your subordinate
+// ids, which ccrun, outside the user namespace, cannot give the container's
+// writable directory: the init does, from inside.
+func TestImageRootOwner(t *testing.T) {
+	e := newImageEnv(t)
+	root := []ocitest.File{{Name: ".", Type: tar.TypeDir, Mode: 0o750, UID: 1000, GID: 1000}}
+	ref := "oci:" + writeImage(t, busyboxImage(t, ocitest.Config{}, root)) + ":latest"
+	out := e.ok(t, "run", "--rm", "-q", ref, "sh", "-c", "stat -c '%u:%g %a' /; touch /new && echo written")
+	if want := "1000:1000 750\nwritten\n"; out != want {
+		t.Errorf("the container's root: %q, want %q", out, want)
+	}
+	if cs := e.containers(t); len(cs) != 0 {
+		t.Errorf("--rm left %d containers", len(cs))
+	}
+}
+
 // Two containers of one image do not see each other's writes, and nothing
 // reaches the shared layers. Without --rm the container stays, and keeps its
 // image from removal until forced.
@@ -272,14 +290,18 @@ func TestContainersDoNotShareWrites(t *testing.T) {
 func TestRmAndKilledRun(t *testing.T) {
 	e := newImageEnv(t)
 	ref := "oci:" + writeImage(t, busyboxImage(t, ocitest.Config{})) + ":latest"
-	e.ok(t, "run", "--rm", "-q", ref, "true")
+	// A directory of another user of the container, closed to everyone else:
+	// rootless, that is one of your subordinate ids, which you cannot delete
+	// from outside a user namespace (ccrun then deletes it from inside one).
+	closed := "mkdir /d && touch /d/f && chown -R 1000:1000 /d && chmod 700 /d"
+	e.ok(t, "run", "--rm", "-q", ref, "sh", "-c", closed)
 	if cs := e.containers(t); len(cs) != 0 {
 		t.Fatalf("--rm left %d containers", len(cs))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	marker := fmt.Sprintf("ccrun-killed-%d", time.Now().UnixNano())
-	cmd := e.command(ctx, "run", "--rm", "-q", ref, "sh", "-c", "sleep 30 # "+marker)
+	cmd := e.command(ctx, "run", "--rm", "-q", ref, "sh", "-c", closed+"; sleep 30 # "+marker)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +313,11 @@ func TestRmAndKilledRun(t *testing.T) {
 			return false
 		}
 		_, err := os.Stat(filepath.Join(e.Root, "ccrun-containers", cs[0], "container.json"))
-		return err == nil
+		if err != nil {
+			return false
+		}
+		fi, err := os.Stat(filepath.Join(e.Root, "ccrun-containers", cs[0], "upper", "d"))
+		return err == nil && fi.Mode().Perm() == 0o700
 	})
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ccrun/ccrun/pull/ocitest"
 	"github.com/ccrun/ccrun/pull/ref"
 	"github.com/ccrun/ccrun/pull/store"
+	digest "github.com/opencontainers/go-digest"
 	"go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/docker/archive"
 	"go.podman.io/image/v5/types"
@@ -391,5 +394,94 @@ func TestArchiveImageIDIsTheStoredID(t *testing.T) {
 		if got, ok := ref.ArchiveImageID(r); !ok || got != id {
 			t.Errorf("%s: ArchiveImageID = %q, %v; the store's id is %s", spec, got, ok, id)
 		}
+	}
+}
+
+// A store opened read-only (a run, in the unprivileged host process) reads a
+// pulled image of three layers as the store opened through containers/storage
+// does: the same image by every name, the same config, and the layer
+// directories the overlay driver reports, in its order.
+func TestReadOnlyStoreReadsThePull(t *testing.T) {
+	requireRoot(t)
+	st := newStore(t)
+	r, _, m := ociImage(t, base, []ocitest.File{ocitest.Reg("bin/tool", "v2")}, []ocitest.File{ocitest.Reg("etc/hostname", "top\n")})
+	id, err := Image(context.Background(), st, r, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro, err := store.OpenReadOnly(st.Paths())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"localhost/img:latest", id, id[:12], "localhost/img@" + m.Digest} {
+		want, werr := st.Lookup(name)
+		got, err := ro.Lookup(name)
+		if werr != nil || err != nil || got.ID != id || !slices.Equal(got.Names, want.Names) || !slices.Equal(got.Digests, want.Digests) || !got.Created.Equal(want.Created) {
+			t.Errorf("Lookup(%s): read-only %+v, %v; full %+v, %v", name, got, err, want, werr)
+		}
+	}
+	// And as containers/storage itself finds it.
+	for _, name := range []string{"localhost/img:latest", id, id[:12]} {
+		want, werr := st.Storage().Image(name)
+		got, err := ro.Lookup(name)
+		if werr != nil || err != nil || got.ID != want.ID || !slices.Equal(got.Names, want.Names) || got.TopLayer != want.TopLayer {
+			t.Errorf("Lookup(%s): read-only %+v, %v; containers/storage %+v, %v", name, got, err, want, werr)
+		}
+	}
+	if imgs, err := st.Storage().ImagesByDigest(digest.Digest(m.Digest)); err != nil || len(imgs) != 1 || imgs[0].ID != id {
+		t.Errorf("containers/storage finds %+v, %v by the manifest's digest; want %s", imgs, err, id)
+	}
+	want, werr := st.ImageConfig(id)
+	got, err := ro.ImageConfig(id)
+	if werr != nil || err != nil || !reflect.DeepEqual(got, want) || !slices.Equal(got.Config.Cmd, []string{"/bin/true"}) {
+		t.Errorf("ImageConfig: read-only %+v, %v; full %+v, %v", got, err, want, werr)
+	}
+
+	img, err := ro.Lookup(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv, err := st.Storage().GraphDriver()
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := drv.Metadata(img.TopLayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDirs := append([]string{md["UpperDir"]}, strings.Split(md["LowerDir"], ":")...)
+	c, err := ro.CreateContainer(strings.Repeat("e", 64), id, "img", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Release(true); err != nil {
+			t.Error(err)
+		}
+	})
+	var dirs []string
+	for _, l := range c.Layers {
+		dirs = append(dirs, l.Dir)
+	}
+	if len(wantDirs) != 3 || !slices.Equal(dirs, wantDirs) {
+		t.Errorf("layers %q; the driver reports %q", dirs, wantDirs)
+	}
+	for i, f := range []struct{ path, content string }{{"etc/hostname", "top\n"}, {"bin/tool", "v2"}, {"bin/tool", "v1"}} {
+		if b, err := os.ReadFile(filepath.Join(c.Layers[i].Dir, f.path)); err != nil || string(b) != f.content {
+			t.Errorf("layer %d: %s = %q, %v; want %q", i, f.path, b, err, f.content)
+		}
+	}
+
+	if _, err := ro.Remove(img, "", true); !errors.Is(err, store.ErrReadOnly) {
+		t.Errorf("Remove on a read-only store: %v, want ErrReadOnly", err)
+	}
+	if _, err := ro.Images(); !errors.Is(err, store.ErrReadOnly) {
+		t.Errorf("Images on a read-only store: %v, want ErrReadOnly", err)
+	}
+	if _, err := st.Lookup(id); err != nil {
+		t.Errorf("the image after a refused removal: %v", err)
+	}
+	if err := ro.Close(); err != nil {
+		t.Error(err)
 	}
 }

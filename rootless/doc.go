@@ -20,46 +20,61 @@
 //     POSIX message queues, the network stack (only a loopback device), and the view of
 //     /proc/self/cgroup.
 //
-// # Why three processes
+// # The processes, and why so few
 //
 // Go cannot unshare(CLONE_NEWUSER) in a running program, because the Go runtime is
 // always multi-threaded and the kernel refuses a user namespace to a threaded process.
 // So ccrun starts itself again, with clone flags, and names each stage:
 //
-//	P0  ccrun                host, your uid. Parses the command line; when not root,
-//	                         re-executes the same command line in a new user+mount
-//	                         namespace (Reexec) and maps ids with newuidmap/newgidmap;
-//	                         forwards signals; exits with P1's status.
-//	P1  ccrun (in userns)    "root" in the user namespace: opens the image store,
-//	                         pulls, creates the container, and supervises: starts P2,
-//	                         relays the terminal, forwards signals, waits, cleans up.
-//	                         As real root there is no user namespace and P0 is P1.
+//	P0  ccrun                host, your uid. Parses the command line. For `run` it
+//	                         does everything outside the container itself, root or
+//	                         not: reads the image store, creates the container's
+//	                         directory, asks for a cgroup, starts the init and maps
+//	                         its ids with newuidmap/newgidmap, relays the terminal,
+//	                         forwards signals, waits, cleans up, exits with the
+//	                         container's status.
+//	P1  ccrun (in userns)    only for the commands that change the store (pull,
+//	                         images, rmi, image prune, login, logout) when not root:
+//	                         the same command line, run again as "root" of a user
+//	                         namespace (Reexec), where layer files can belong to
+//	                         your subordinate ids.
 //	P2  ccrun:[2:init]       PID 1 of the new namespaces: mounts, pivot_root, hostname,
 //	                         loopback, drops privileges, execve()s the command, which
 //	                         becomes PID 1. No ccrun code is left in the container.
+//
+// A rootless `ccrun run` is two processes, like crun's: P0, and the init, cloned
+// with CLONE_NEWUSER and the other namespaces at once, so that its new user
+// namespace owns them all. An earlier ccrun ran the whole run in P1 and cloned
+// P2 from there: one more Go process start, and one more wait, each time, for
+// work (reading the store, making a directory) that needs no namespace. What
+// does need one is rare and gets a short-lived one of its own: a pull (the pull
+// program, in a new user namespace), and deleting a container directory in which
+// the container's other users, your subordinate ids, left what you may not
+// delete from outside (RemoveAll).
 //
 // Capabilities are computed at execve (capabilities(7)): a process exec'd into a new
 // user namespace before its uid_map is written runs with an unmapped uid and would get
 // none. So the child of the clone, which holds every capability of its new namespace
 // until it executes ccrun, first raises them all as ambient capabilities, which survive
-// an execve by any uid. P1 initialises its packages meanwhile, then waits on its sync
-// socket, first thing in main, until P0 has run newuidmap: from then on its uid reads
-// as 0 of the namespace. P2 is cloned by P1 inside the mapped namespace.
+// an execve by any uid. The new process initialises Go meanwhile, and waits on its
+// sync socket until P0 has run newuidmap: P0 sends the spec (or P1 its go-ahead)
+// only then, and from then on the process's uid reads as 0 of the namespace. The
+// init clears the ambient set before it execs the command.
 //
 // Every parent sets Pdeathsig=SIGKILL on its child from a goroutine locked to its OS
 // thread (the signal fires when the parent *thread* exits; see package child): kill
-// P0 with SIGKILL and P1 dies, then P2, and with PID 1 the whole PID namespace. An
-// execve that gains capabilities clears that signal (prctl(2)), and P1, P2 and the
-// pull program may gain some at theirs: each child sets it again first thing, and
-// exits if its parent is already gone. The container's mounts live only in its own
-// mount namespace, so nothing stays mounted either.
+// P0 with SIGKILL and the init dies, and with PID 1 the whole PID namespace. An
+// execve that gains capabilities clears that signal (prctl(2)), which a child in a
+// new user namespace may: each child sets it again first thing, and exits if its
+// parent is already gone. The container's mounts live only in its own mount
+// namespace, so nothing stays mounted either.
 //
 // # Talking between stages
 //
 // The stages share a SOCK_SEQPACKET socketpair passed as fd 3 (see sync.go): the spec
 // goes down as JSON (never in argv or the environment), errors and the terminal's
 // pseudoterminal master (SCM_RIGHTS) come back up. The socket is close-on-exec in P2,
-// so a successful execve of the command shows up in P1 as end-of-file.
+// so a successful execve of the command shows up in P0 as end-of-file.
 //
 // # Read
 //

@@ -28,7 +28,10 @@ func InitMain() {
 		fmt.Fprintf(os.Stderr, "ccrun: init: no spec received: %v\n", err)
 		os.Exit(125)
 	}
-	err = initContainer(m.Spec, sync)
+	err = checkMapped(m.Spec)
+	if err == nil {
+		err = initContainer(m.Spec, sync)
+	}
 	code := 125
 	var ee *ExecError
 	if errors.As(err, &ee) {
@@ -46,6 +49,15 @@ func InitMain() {
 		fmt.Fprintf(os.Stderr, "ccrun: %v\n", err)
 	}
 	os.Exit(code)
+}
+
+// checkMapped makes sure that an init that made its own user namespace is uid 0
+// there: its spec is sent only once the maps are written (see StartInit).
+func checkMapped(s *Spec) error {
+	if s.UserNS && (os.Geteuid() != 0 || os.Getegid() != 0) {
+		return fmt.Errorf("user namespace: uid %d, gid %d after mapping, want 0", os.Geteuid(), os.Getegid())
+	}
+	return nil
 }
 
 // initContainer builds the container around this process and execs the command.
@@ -158,6 +170,11 @@ func mountRoot(r Root) (int, error) {
 // given relative to o.Chdir to keep the options within the one page the mount(2)
 // data may take.
 func mountOverlay(o *OverlayRoot) error {
+	if o.Chown != nil {
+		if err := chownLike(o.Chown.Path, o.Chown.Like); err != nil {
+			return fmt.Errorf("mount overlay: %w", err)
+		}
+	}
 	if o.Chdir != "" {
 		if err := unix.Chdir(o.Chdir); err != nil {
 			return fmt.Errorf("mount overlay: chdir %s: %w", o.Chdir, err)
@@ -282,6 +299,19 @@ func loopbackUp() error {
 	slog.Debug("ioctl SIOCSIFFLAGS", "interface", "lo", "flags", "IFF_UP")
 	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
 		return fmt.Errorf("bring up lo: %w", err)
+	}
+	return nil
+}
+
+// chownLike gives path (not following a symbolic link) the owner and group of like.
+func chownLike(path, like string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(like, &st); err != nil {
+		return fmt.Errorf("stat %s: %w", like, err)
+	}
+	slog.Debug("lchown", "path", path, "uid", st.Uid, "gid", st.Gid)
+	if err := unix.Lchown(path, int(st.Uid), int(st.Gid)); err != nil {
+		return fmt.Errorf("chown %s: %w", path, err)
 	}
 	return nil
 }

@@ -1,7 +1,7 @@
 package rootless
 
 // Spec is everything the init stage needs to turn itself into the container. The
-// supervisor (P1) computes it as plain data and sends it to the init over the sync
+// supervisor (P0) computes it as plain data and sends it to the init over the sync
 // socket as JSON, never in argv or the environment, where the container or
 // other users could read it (see /proc/<pid>/cmdline and /proc/<pid>/environ).
 type Spec struct {
@@ -31,6 +31,10 @@ type Spec struct {
 	// with the command as its child.
 	Init bool `json:"init,omitempty"`
 
+	// UserNS: the init made a user namespace of its own at its clone, whose maps
+	// were written before this spec was sent (set by StartInit).
+	UserNS bool `json:"userns,omitempty"`
+
 	Debug bool `json:"debug,omitempty"`
 }
 
@@ -54,6 +58,16 @@ type OverlayRoot struct {
 	Chdir   string `json:"chdir,omitempty"`
 	// Target is the (empty) host directory the overlay is mounted on.
 	Target string `json:"target"`
+	// Chown, when set, asks the init to give the upper directory the owner of
+	// the image's root before it mounts: the supervisor, outside the user
+	// namespace, could not, the owner being one of the subordinate ids.
+	Chown *Chown `json:"chown,omitempty"`
+}
+
+// Chown: give Path the owner and group of Like.
+type Chown struct {
+	Path string `json:"path"`
+	Like string `json:"like"`
 }
 
 // Process is the command and its environment.

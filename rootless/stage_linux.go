@@ -10,7 +10,8 @@ import (
 // import-path order as their imports are ready, so this runs before most of the
 // ~250 packages that containers/storage and D-Bus bring in have initialised, and
 // the init, which does not use them, does not pay for them (see
-// `GODEBUG=inittrace=1 ccrun ...`). It never returns. (The --init reaper is a
+// `GODEBUG=inittrace=1 ccrun ...`). The same goes for the remover (see
+// RemoveAll). Neither returns. (The --init reaper is a
 // program of its own: see package reaper.)
 //
 // The init runs on one P (runtime.GOMAXPROCS(1)): its work is a sequence of system
@@ -20,8 +21,12 @@ func init() {
 	if len(os.Args) == 0 {
 		return
 	}
-	if os.Args[0] == InitName {
+	switch os.Args[0] {
+	case InitName:
 		runtime.GOMAXPROCS(1)
 		InitMain()
+	case RemoverName:
+		runtime.GOMAXPROCS(1)
+		removerMain()
 	}
 }

@@ -29,6 +29,11 @@ type InitOptions struct {
 	// BeforeSpec, when set, runs with the init's pid before the init gets its spec
 	// (moving it into its cgroup where CLONE_INTO_CGROUP was not available).
 	BeforeSpec func(pid int) error
+	// MapIDs, when set, starts the init in a new user namespace as well (the
+	// rootless case), and writes that namespace's uid and gid maps
+	// (newuidmap/newgidmap) before the init gets its spec. When nil (root), the
+	// init stays in the caller's user namespace.
+	MapIDs func(pid int) error
 }
 
 // Container is a started init: after Start returns, the command runs as PID 1.
@@ -49,14 +54,24 @@ type ExecError struct {
 
 func (e *ExecError) Error() string { return e.Msg }
 
-// cloneFlags are the namespaces of the init. The user namespace, when there is one,
-// is P1's, already mapped; the rest are new, but for the cgroup namespace, which the
-// init makes itself once it is in its cgroup (see initContainer).
+// cloneFlags are the namespaces of the init: all new, but for the cgroup
+// namespace, which the init makes itself once it is in its cgroup (see
+// initContainer), and the user namespace, added when rootless (InitOptions.MapIDs).
 const cloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS |
 	unix.CLONE_NEWIPC | unix.CLONE_NEWNET
 
 // StartInit starts the init stage in new namespaces, sends it the spec and waits
 // until it has exec'd the command (the sync socket reaches end-of-file) or failed.
+//
+// Rootless (opts.MapIDs set), one clone makes the user namespace and all the
+// others, which the new user namespace then owns: the init may mount an overlay,
+// proc and sysfs there, set the hostname, bring up its loopback. It is executed
+// before its ids are mapped, with an unmapped uid, and would get no capabilities
+// from that execve (capabilities(7)); so the child of the clone, which holds all
+// of them in its new namespace until then, raises them as ambient capabilities,
+// which survive the execve by any uid. The init starts Go meanwhile and waits for
+// its spec, which is sent once the maps are written: from then on it is uid 0 of
+// its namespace. It clears the ambient set itself before it execs the command.
 func StartInit(spec *Spec, opts InitOptions) (*Container, error) {
 	parent, peer, err := socketPair()
 	if err != nil {
@@ -69,6 +84,11 @@ func StartInit(spec *Spec, opts InitOptions) (*Container, error) {
 		// A session of its own: the container never shares the caller's
 		// controlling terminal, so it cannot TIOCSTI into the caller's shell.
 		Setsid: true,
+	}
+	spec.UserNS = opts.MapIDs != nil
+	if spec.UserNS {
+		sys.Cloneflags |= unix.CLONE_NEWUSER
+		sys.AmbientCaps = child.AllCaps()
 	}
 	if opts.CgroupFD >= 0 {
 		sys.UseCgroupFD = true
@@ -83,13 +103,22 @@ func StartInit(spec *Spec, opts InitOptions) (*Container, error) {
 		Files: []uintptr{opts.Stdin.Fd(), opts.Stdout.Fd(), opts.Stderr.Fd(), peer.Fd()},
 		Sys:   sys,
 	}
-	slog.Debug("clone P2", "flags", flagNames(cloneFlags), "into_cgroup", opts.CgroupFD >= 0)
+	slog.Debug("clone P2", "flags", flagNames(int(sys.Cloneflags)), "into_cgroup", opts.CgroupFD >= 0)
 	p, err := child.Start("/proc/self/exe", []string{InitName}, attr)
 	peer.Close()
 	if err != nil {
+		if spec.UserNS {
+			return nil, userNSError(err)
+		}
 		return nil, fmt.Errorf("start init: %w", err)
 	}
 	c := &Container{Pid: p.Pid, p: p}
+	if opts.MapIDs != nil {
+		if err := opts.MapIDs(c.Pid); err != nil {
+			c.kill()
+			return nil, mapError(err)
+		}
+	}
 	if opts.BeforeSpec != nil {
 		if err := opts.BeforeSpec(c.Pid); err != nil {
 			c.kill()

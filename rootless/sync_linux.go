@@ -26,13 +26,16 @@ type message struct {
 	Error string `json:"error,omitempty"`
 	Hint  string `json:"hint,omitempty"`
 	Code  int    `json:"code,omitempty"`
+	// Path is the directory a remove message asks to delete.
+	Path string `json:"path,omitempty"`
 }
 
 const (
-	msgMapped = "mapped" // P0 -> P1: the uid/gid maps are written; exec again
-	msgSpec   = "spec"   // P1 -> P2: the container to build
-	msgPty    = "pty"    // P2 -> P1: the terminal's master side, as SCM_RIGHTS
-	msgError  = "error"  // P2 -> P1: set-up or exec failed
+	msgMapped = "mapped" // P0 -> P1: the uid/gid maps are written; go on
+	msgSpec   = "spec"   // P0 -> P2: the container to build (after the maps, rootless)
+	msgPty    = "pty"    // P2 -> P0: the terminal's master side, as SCM_RIGHTS
+	msgError  = "error"  // P2 -> P0: set-up or exec failed
+	msgRemove = "remove" // P0 -> the remover: delete this directory (see RemoveAll)
 )
 
 // maxMessage bounds a message; the spec is a few kilobytes.

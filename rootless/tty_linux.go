@@ -81,15 +81,6 @@ func MakeRaw(fd int) (*Terminal, error) {
 	return &Terminal{fd: fd, saved: saved}, nil
 }
 
-// SaveTerminal records the settings of the terminal on fd, to Restore them later.
-func SaveTerminal(fd int) (*Terminal, error) {
-	saved, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	if err != nil {
-		return nil, fmt.Errorf("read terminal settings: %w", err)
-	}
-	return &Terminal{fd: fd, saved: saved}, nil
-}
-
 // Restore puts the terminal back as it was.
 func (t *Terminal) Restore() error {
 	if err := unix.IoctlSetTermios(t.fd, unix.TCSETS, t.saved); err != nil {

@@ -25,6 +25,13 @@ const (
 	envStorageGID    = "_CONTAINERS_ROOTLESS_GID"
 )
 
+// StorageEnv is what tells containers/storage, in a process of a user namespace
+// ccrun made, that it runs rootless there for the host user uid:gid.
+func StorageEnv(uid, gid int) []string {
+	return []string{envStorageUserNS + "=1",
+		fmt.Sprintf("%s=%d", envStorageUID, uid), fmt.Sprintf("%s=%d", envStorageGID, gid)}
+}
+
 // InUserNS reports whether this process is ccrun's user namespace stage (P1).
 func InUserNS() bool { return os.Getenv(envStage) == "ready" }
 
@@ -34,10 +41,6 @@ type ReexecOptions struct {
 	MapIDs func(pid int) error
 	// UID and GID are the caller's host ids, handed to P1 in the environment.
 	UID, GID int
-	// Foreground keeps P1 in ccrun's process group because it will own the terminal
-	// (-t). Otherwise P1 gets a group of its own, so that a Ctrl-C at the terminal
-	// reaches only P0, which forwards it exactly once.
-	Foreground bool
 }
 
 // Reexec runs this program again with the same arguments in a new user and mount
@@ -50,36 +53,28 @@ func Reexec(opts ReexecOptions) (syscall.WaitStatus, error) {
 	}
 	defer parent.Close()
 	argv := append([]string{os.Args[0]}, os.Args[1:]...)
-	env := append(os.Environ(),
-		envStage+"=wait",
-		envStorageUserNS+"=1",
-		fmt.Sprintf("%s=%d", envStorageUID, opts.UID),
-		fmt.Sprintf("%s=%d", envStorageGID, opts.GID))
+	env := append(append(os.Environ(), envStage+"=wait"), StorageEnv(opts.UID, opts.GID)...)
 	attr := &syscall.ProcAttr{
 		Env:   env,
 		Files: []uintptr{os.Stdin.Fd(), os.Stdout.Fd(), os.Stderr.Fd(), peer.Fd()},
 		Sys: &syscall.SysProcAttr{
 			Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWNS,
 			Pdeathsig:  syscall.SIGKILL,
-			Setpgid:    !opts.Foreground,
+			// A group of its own, so that a Ctrl-C at the terminal reaches only
+			// P0, which forwards it exactly once.
+			Setpgid: true,
 			// The child holds every capability of its new namespace until it
 			// executes ccrun; as ambient capabilities they survive that execve
 			// although its uid is not mapped yet (see AwaitMapped).
-			AmbientCaps: boundingSet(),
+			AmbientCaps: child.AllCaps(),
 		},
 	}
-	slog.Debug("clone P1", "flags", "CLONE_NEWUSER|CLONE_NEWNS", "ambient", "all of the bounding set", "argv", argv)
+	slog.Debug("clone P1", "flags", "CLONE_NEWUSER|CLONE_NEWNS", "ambient", "all", "argv", argv)
 
 	// Forward signals from the start: one that arrives before P1 exists is kept for it.
 	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, forwarded(opts.Foreground)...)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
 	defer signal.Stop(sigs)
-	if opts.Foreground {
-		// P1 gets SIGINT and SIGQUIT typed at the terminal itself; P0 must not die
-		// of them, or P1 would be killed before cleaning up (its parent-death signal).
-		signal.Ignore(unix.SIGINT, unix.SIGQUIT)
-		defer signal.Reset(unix.SIGINT, unix.SIGQUIT)
-	}
 
 	p, err := child.Start("/proc/self/exe", argv, attr)
 	peer.Close()
@@ -104,33 +99,6 @@ func Reexec(opts ReexecOptions) (syscall.WaitStatus, error) {
 	}
 }
 
-// forwarded lists the signals P0 passes on to P1. With a terminal (-t) P1 is in the
-// foreground group, so SIGINT and SIGQUIT typed at the terminal (raw only with -i)
-// reach P1 directly; P0 then forwards only what is sent to it by kill(1).
-func forwarded(foreground bool) []os.Signal {
-	s := []os.Signal{unix.SIGTERM, unix.SIGHUP, unix.SIGUSR1, unix.SIGUSR2}
-	if !foreground {
-		s = append(s, unix.SIGINT, unix.SIGQUIT)
-	}
-	return s
-}
-
-// boundingSet lists the capabilities of this process's bounding set, which a
-// child in a new user namespace may keep across execve as ambient capabilities.
-func boundingSet() []uintptr {
-	var set []uintptr
-	for c := 0; c < 64; c++ {
-		in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0)
-		if err != nil {
-			break // EINVAL: past the kernel's last capability
-		}
-		if in == 1 {
-			set = append(set, uintptr(c))
-		}
-	}
-	return set
-}
-
 // AwaitMapped is P1's start, first thing in main: when this process is P1, it
 // waits for P0's word that the uid and gid maps are written; otherwise it returns
 // at once. Package initialisation runs before, while newuidmap and newgidmap
@@ -141,7 +109,7 @@ func boundingSet() []uintptr {
 // that is not uid 0 of its namespace gets none, except the ambient ones: P0 had
 // the child raise all of them before its execve. Writing the maps does not change
 // P1's credentials, only how they read, so from here P1 is uid 0 of the namespace
-// with the capabilities of P0's bounding set, without executing itself again.
+// with every capability, without executing itself again.
 func AwaitMapped() {
 	if os.Getenv(envStage) != "wait" {
 		return

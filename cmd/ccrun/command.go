@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/pflag"
+
+	"github.com/ccrun/ccrun/uidmap"
 )
 
 // command is one ccrun subcommand. Each lives in a file of its own (run.go, pull.go, ...).
@@ -16,7 +18,8 @@ type command struct {
 	Long    string // the rest of `ccrun CMD --help`: what it does and examples
 	// UserNS: when not run as root, the command runs inside ccrun's user namespace
 	// (P1, see rootless/doc.go), where the image store lives and layer files can be
-	// owned by subordinate ids.
+	// owned by subordinate ids. `run` does not: it makes the user namespaces its
+	// children need itself (see globals.childIDs).
 	UserNS bool
 	// Flags declares the flags on fs and returns the function that runs the command
 	// with the remaining arguments. Interspersed is false for commands whose
@@ -33,6 +36,8 @@ type globals struct {
 	// CgroupManager forces how limits are set up: "systemd" or "cgroupfs"
 	// (--cgroup-manager); empty chooses.
 	CgroupManager string
+
+	ids *uidmap.Plans // see childIDs
 }
 
 // usageError is a mistake on the command line: ccrun prints it with the usage line.

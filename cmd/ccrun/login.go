@@ -74,7 +74,7 @@ func loginFlags(fs *pflag.FlagSet) func(*globals, []string) error {
 			return err
 		}
 		req.Registry, req.Username, req.Password = registry, *user, *pass
-		reply, err := runProgram(req)
+		reply, err := runProgram(g, req)
 		if err != nil {
 			return err
 		}
@@ -91,7 +91,7 @@ func logoutFlags(fs *pflag.FlagSet) func(*globals, []string) error {
 			return err
 		}
 		req := program.Request{Op: program.OpLogout, Registry: registry, Rootless: rootlessMode(), Debug: g.Debug}
-		reply, err := runProgram(req)
+		reply, err := runProgram(g, req)
 		if reply.NotLoggedIn {
 			return withHint(errors.New(reply.Error), "credentials elsewhere (~/.docker/config.json) are not ccrun's to remove")
 		}

@@ -16,7 +16,6 @@ import (
 	"go.podman.io/storage/pkg/reexec"
 
 	"github.com/ccrun/ccrun/rootless"
-	"github.com/ccrun/ccrun/uidmap"
 )
 
 var version = "dev"
@@ -150,7 +149,7 @@ func runCommandLine(g *globals, c *command, args []string, stderr io.Writer) int
 		return 0
 	}
 	if c.UserNS && rootlessMode() && !rootless.InUserNS() {
-		return enterUserNS(fs, stderr)
+		return enterUserNS(g, fs, stderr)
 	}
 	err := run(g, fs.Args())
 	var exit *exitError
@@ -197,35 +196,15 @@ func hostUID() int {
 
 // enterUserNS is P0 of a rootless command: it runs the same command line again in
 // ccrun's user namespace and exits as that process did.
-func enterUserNS(fs *pflag.FlagSet, stderr io.Writer) int {
-	uid, gid := os.Getuid(), os.Getgid()
-	plans, err := uidmap.ForUser(uint32(uid), uint32(gid))
+func enterUserNS(g *globals, fs *pflag.FlagSet, stderr io.Writer) int {
+	ids, err := g.childIDs(stderr)
 	if err != nil {
 		printError(stderr, err)
 		return 125
 	}
-	if plans.Warning != "" {
-		fmt.Fprintf(stderr, "ccrun: warning: %s\n", plans.Warning)
-	}
-	slog.Debug("user namespace plan", "uid_map", plans.UID, "gid_map", plans.GID)
-	// With -t, P1 will own the terminal and must stay in the foreground group.
-	foreground := false
-	if f := fs.Lookup("tty"); f != nil && f.Value.String() == "true" {
-		foreground = true
-	}
-	var term *rootless.Terminal
-	if foreground && rootless.IsTerminal(0) {
-		// Save the terminal so that it is restored however P1 ends, even killed.
-		if t, err := rootless.SaveTerminal(0); err == nil {
-			term = t
-		}
-	}
 	ws, err := rootless.Reexec(rootless.ReexecOptions{
-		MapIDs: plans.Write, UID: uid, GID: gid, Foreground: foreground,
+		MapIDs: ids.Write, UID: os.Getuid(), GID: os.Getgid(),
 	})
-	if term != nil {
-		_ = term.Restore()
-	}
 	if err != nil {
 		printError(stderr, err)
 		return 125

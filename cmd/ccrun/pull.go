@@ -119,7 +119,7 @@ func pullImage(g *globals, p *pullSettings, paths store.Paths, r ref.Ref) (strin
 		return "", err
 	}
 	req.Store, req.Ref = paths, r
-	reply, err := runProgram(req)
+	reply, err := runProgram(g, req)
 	return reply.ID, err
 }
 
@@ -128,10 +128,15 @@ func pullImage(g *globals, p *pullSettings, paths store.Paths, r ref.Ref) (strin
 //go:embed ccrun-pull
 var pullProgram string
 
-// runProgram runs the pull program (see pull/program) on req. A failure it
-// reports becomes an error with its hint.
-func runProgram(req program.Request) (program.Reply, error) {
-	reply, err := program.Run(pullProgram, req)
+// runProgram runs the pull program (see pull/program) on req, in a user
+// namespace of its own when this process is a rootless run (see
+// globals.childIDs). A failure it reports becomes an error with its hint.
+func runProgram(g *globals, req program.Request) (program.Reply, error) {
+	ns, err := g.programNS()
+	if err != nil {
+		return program.Reply{}, err
+	}
+	reply, err := program.Run(pullProgram, req, ns)
 	if err != nil {
 		return reply, err
 	}
@@ -147,7 +152,11 @@ func runProgram(req program.Request) (program.Reply, error) {
 
 // openStore opens the image store where the global flags, or the defaults for
 // this user, say it is.
-func openStore(g *globals) (*store.Store, error) {
+func openStore(g *globals) (*store.Store, error) { return openStoreWith(g, store.Open) }
+
+// openStoreWith is openStore with the way to open it (store.Open, or
+// store.OpenReadOnly).
+func openStoreWith(g *globals, open func(store.Paths) (*store.Store, error)) (*store.Store, error) {
 	quietLibraries(g.Debug, os.Stderr)
 	p, err := store.DefaultPaths(store.Env{Rootless: rootlessMode(), UID: hostUID(), Getenv: os.Getenv})
 	if err == nil {
@@ -156,7 +165,7 @@ func openStore(g *globals) (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(p)
+	st, err := open(p)
 	if store.IsNotPrivate(err) {
 		return nil, withHint(err, "another user may have planted it: remove it, or set XDG_RUNTIME_DIR or --runroot to a directory of your own")
 	}

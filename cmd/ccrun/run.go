@@ -29,7 +29,6 @@ Examples:
   ccrun run -it --rootfs ~/busybox-root --hostname box sh
   echo hi | ccrun run -i --rootfs ~/busybox-root cat
   ccrun run --rm -e GREETING=hello -w /work -u 1000:1000 alpine sh -c 'echo $GREETING; pwd; id'`,
-	UserNS:       true,
 	Interspersed: false,
 	Flags:        runFlags,
 }
@@ -159,11 +158,16 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// runContainer is P1's whole `run` sequence: check the security options, prepare
-// the root, set up the cgroup, start the init, supervise it, clean up. It returns
-// the container's exit status.
+// runContainer is the whole `run` sequence, in the process you started, root or
+// not: check the security options, prepare the root, set up the cgroup, start
+// the init (rootless, in a user namespace of its own), supervise it, clean up.
+// It returns the container's exit status.
 func runContainer(ctx context.Context, g *globals, o *runOptions) (int, error) {
 	sec, err := securityConfig(o)
+	if err != nil {
+		return 0, err
+	}
+	ids, err := g.childIDs(os.Stderr)
 	if err != nil {
 		return 0, err
 	}
@@ -173,7 +177,7 @@ func runContainer(ctx context.Context, g *globals, o *runOptions) (int, error) {
 		return 0, err
 	}
 	code, err := withCgroup(ctx, g, o, id, func(cg containerCgroup) (int, error) {
-		return startAndWait(o, buildSpec(o, id, root, proc, sec, cg.Cgroup2()), cg)
+		return startAndWait(o, buildSpec(o, id, root, proc, sec, cg.Cgroup2(), ids), cg, ids)
 	})
 	if rerr := release(o.rm); rerr != nil && err == nil {
 		err = fmt.Errorf("remove container %s: %w", id[:12], rerr)

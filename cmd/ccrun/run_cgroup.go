@@ -55,7 +55,7 @@ type cgroupHost struct {
 	force    string // --cgroup-manager: "", "systemd" or "cgroupfs"
 }
 
-// setupCgroup gives the container (id) its cgroup and limits, in P1. Rootless on a
+// setupCgroup gives the container (id) its cgroup and limits, in P0. Rootless on a
 // systemd host, the user's systemd delegates a scope; as root, systemd on the
 // system bus; without systemd, a cgroup we may write; on cgroup v1, root's own v1
 // cgroups. When none of these is possible, a run that asks for a limit fails with

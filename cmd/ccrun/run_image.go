@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -38,10 +39,22 @@ type imageConfig struct {
 // will make of them. It first deletes the --rm containers whose ccrun was killed.
 // The store is closed before the container starts: the container needs nothing
 // more of it, and Release only its own directory.
+//
+// The store is opened read-only, without containers/storage (see
+// store.OpenReadOnly): a run only reads it, in the process you started, outside
+// any user namespace; a pull is the pull program's. A container directory that
+// holds what only a user namespace's root can delete is deleted from one.
 func imageContainer(g *globals, o *runOptions, id string) (*imageContainerInfo, error) {
-	st, err := openStore(g)
+	st, err := openStoreWith(g, store.OpenReadOnly)
 	if err != nil {
 		return nil, err
+	}
+	ids, err := g.childIDs(os.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	if ids != nil {
+		st.RemoveWith(func(dir string) error { return rootless.RemoveAll(dir, ids.Write) })
 	}
 	ic, err := createFromImage(g, st, o, id)
 	if cerr := st.Close(); cerr != nil {
@@ -77,8 +90,12 @@ func createFromImage(g *globals, st *store.Store, o *runOptions, id string) (*im
 		return nil, errors.Join(err, c.Release(true))
 	}
 	slog.Debug("container", "id", id, "image", img.ID, "layers", len(c.Layers), "upper", c.Upper)
+	ov := &rootless.OverlayRoot{Options: m.Options, Chdir: m.Chdir, Target: m.Target}
+	if c.ChownUpper {
+		ov.Chown = &rootless.Chown{Path: c.Upper, Like: c.Layers[0].Dir}
+	}
 	return &imageContainerInfo{
-		Overlay: &rootless.OverlayRoot{Options: m.Options, Chdir: m.Chdir, Target: m.Target},
+		Overlay: ov,
 		Config: imageConfig{Entrypoint: cfg.Config.Entrypoint, Cmd: cfg.Config.Cmd, Env: cfg.Config.Env,
 			WorkingDir: cfg.Config.WorkingDir, User: cfg.Config.User},
 		Release: c.Release,
@@ -156,7 +173,7 @@ func storedImage(g *globals, p *pullSettings, st *store.Store, r ref.Ref, o *run
 			return nil, err
 		}
 		req.Store, req.Ref = st.Paths(), r
-		reply, err := runProgram(req)
+		reply, err := runProgram(g, req)
 		if err != nil || !reply.Current {
 			return nil, err
 		}

@@ -47,7 +47,7 @@ func securityConfig(o *runOptions) (*security, error) {
 	if err != nil {
 		return nil, err
 	}
-	sets, err := caps.Compute(caps.Flags{Add: o.capAdd, Drop: o.capDrop, Privileged: o.privileged, Available: boundingSet()})
+	sets, err := caps.Compute(caps.Flags{Add: o.capAdd, Drop: o.capDrop, Privileged: o.privileged, Available: availableCaps()})
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
@@ -148,17 +148,18 @@ func seccompLabel(choice string, privileged bool) string {
 	return choice
 }
 
-// boundingSet is the calling thread's capability bounding set: what ccrun can
-// give a container at most (prctl(2), PR_CAPBSET_READ). Run in P1, it is the set
-// the user namespace inherited from the user's shell.
-func boundingSet() uint64 {
+// availableCaps is what ccrun can give a container at most: as root, this
+// thread's capability bounding set (prctl(2), PR_CAPBSET_READ); rootless, every
+// capability the kernel has, which the init holds in the user namespace it
+// makes, whose bounding set starts full (user_namespaces(7)).
+func availableCaps() uint64 {
 	var m uint64
 	for c := 0; c <= caps.Last; c++ {
 		in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0)
 		if errors.Is(err, unix.EINVAL) {
 			break // a capability this kernel does not have
 		}
-		if err == nil && in == 1 {
+		if err == nil && (in == 1 || rootlessMode()) {
 			m |= 1 << c
 		}
 	}

@@ -18,14 +18,15 @@ import (
 
 // buildSpec assembles the init's spec from the prepared root and process and the
 // security settings.
-func buildSpec(o *runOptions, id string, root rootless.Root, proc rootless.Process, sec *security, cgroup2 bool) *rootless.Spec {
+// ids are the init's user namespace maps (nil: no user namespace of its own).
+func buildSpec(o *runOptions, id string, root rootless.Root, proc rootless.Process, sec *security, cgroup2 bool, ids *uidmap.Plans) *rootless.Spec {
 	hostname := o.hostname
 	if hostname == "" {
 		hostname = id[:12]
 	}
 	// devpts refuses a gid that is not mapped: with a single mapping, tty (5) is not.
 	devptsGID := 5
-	if rootless.InUserNS() && !gidMapped(5) {
+	if ids != nil && !uidmap.Contains(ids.GID, 5) {
 		devptsGID = -1
 	}
 	proc.Terminal = o.tty
@@ -55,15 +56,9 @@ func buildSpec(o *runOptions, id string, root rootless.Root, proc rootless.Proce
 	return spec
 }
 
-// gidMapped reports whether gid is mapped in our user namespace.
-func gidMapped(gid uint32) bool {
-	b, err := os.ReadFile("/proc/self/gid_map")
-	return err == nil && uidmap.Contains(uidmap.ParseProc(string(b)), gid)
-}
-
 // startAndWait starts the init, connects the terminal, forwards signals and waits
 // for the container's PID 1. It returns its exit status the shell way.
-func startAndWait(o *runOptions, spec *rootless.Spec, cg containerCgroup) (int, error) {
+func startAndWait(o *runOptions, spec *rootless.Spec, cg containerCgroup, ids *uidmap.Plans) (int, error) {
 	stdin, err := containerStdin(o)
 	if err != nil {
 		return 0, err
@@ -74,12 +69,16 @@ func startAndWait(o *runOptions, spec *rootless.Spec, cg containerCgroup) (int, 
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
 	defer signal.Stop(sigs)
 
-	c, err := rootless.StartInit(spec, rootless.InitOptions{
+	opts := rootless.InitOptions{
 		CgroupFD: cg.FD(), Stdin: stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		// Without clone3 the init starts outside the cgroup and is moved in
 		// before it gets its spec, so the command never runs outside it.
 		BeforeSpec: cg.Enter,
-	})
+	}
+	if ids != nil {
+		opts.MapIDs = ids.Write
+	}
+	c, err := rootless.StartInit(spec, opts)
 	var ee *rootless.ExecError
 	if errors.As(err, &ee) {
 		fmt.Fprintf(os.Stderr, "ccrun: %s\n", ee.Msg)

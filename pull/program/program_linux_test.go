@@ -40,28 +40,28 @@ func TestRunRoundTrip(t *testing.T) {
 	bin := self(t)
 	var req Request
 	req.Op, req.Ref.Name, req.Password, req.Store.GraphRoot = OpPull, "localhost/bb:latest", "s3cret", "/store"
-	reply, err := Run(bin, req)
+	reply, err := Run(bin, req, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if reply.ID != "localhost/bb:latest|s3cret" || reply.File != "/store" {
 		t.Errorf("reply = %+v: the request did not arrive whole", reply)
 	}
-	reply, err = Run(bin, Request{Op: "fail"})
+	reply, err = Run(bin, Request{Op: "fail"}, nil)
 	if err != nil || reply.Error != "no such image" || reply.Hint != "pull it" {
 		t.Errorf("a failure the program reports: %+v, %v", reply, err)
 	}
 }
 
 func TestRunWithoutReply(t *testing.T) {
-	_, err := Run(self(t), Request{Op: "exit"})
+	_, err := Run(self(t), Request{Op: "exit"}, nil)
 	if err == nil || !strings.Contains(err.Error(), "exit status 3") {
 		t.Errorf("a program that dies without a reply: %v, want its exit status", err)
 	}
 }
 
 func TestRunNotBuiltIn(t *testing.T) {
-	_, err := Run("", Request{Op: OpPull})
+	_, err := Run("", Request{Op: OpPull}, nil)
 	if err == nil || !strings.Contains(err.Error(), "built without it") {
 		t.Errorf("Run with no program: %v", err)
 	}

@@ -17,11 +17,24 @@ import (
 // Name is the program's name, in ps and in errors.
 const Name = "ccrun-pull"
 
+// UserNS says how to run the program in a user namespace of its own: from an
+// unprivileged process outside one, which rootless `ccrun run` is when it must
+// pull. The store's files belong to your subordinate ids, and only root of a
+// namespace where they are mapped can create them.
+type UserNS struct {
+	// MapIDs writes the namespace's uid and gid maps (newuidmap/newgidmap).
+	MapIDs func(pid int) error
+	// Env is added to the program's environment: what containers/storage
+	// reads to know it runs rootless in a user namespace.
+	Env []string
+}
+
 // Run runs the program, whose executable is binary, on req and returns its
 // reply. The program's progress goes to this process's stderr. A reply's error
 // comes back as a Reply, not as err, which is for failures to run the program
-// at all.
-func Run(binary string, req Request) (Reply, error) {
+// at all. With ns, the program runs in a new user and mount namespace, and the
+// request is sent once its ids are mapped.
+func Run(binary string, req Request, ns *UserNS) (Reply, error) {
 	exe, err := child.Sealed(Name, binary)
 	if err != nil {
 		return Reply{}, fmt.Errorf("run %s: %w", Name, err)
@@ -44,6 +57,15 @@ func Run(binary string, req Request) (Reply, error) {
 		Files: []uintptr{null.Fd(), os.Stdout.Fd(), os.Stderr.Fd(), peer.Fd()},
 		Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
 	}
+	if ns != nil {
+		attr.Env = append(attr.Env, ns.Env...)
+		// The store's layer unpacking chroots, and its overlay driver may make a
+		// test mount: both want a mount namespace the user namespace owns. The
+		// capabilities survive the execve by a still unmapped uid as ambient
+		// ones (see rootless.StartInit).
+		attr.Sys.Cloneflags = unix.CLONE_NEWUSER | unix.CLONE_NEWNS
+		attr.Sys.AmbientCaps = child.AllCaps()
+	}
 	// The child executes the program by its descriptor's name, which is why
 	// child.Sealed puts it above the descriptors ForkExec arranges.
 	path := fmt.Sprintf("/proc/self/fd/%d", exe.Fd())
@@ -51,6 +73,12 @@ func Run(binary string, req Request) (Reply, error) {
 	peer.Close()
 	if err != nil {
 		return Reply{}, fmt.Errorf("run %s: %w", Name, err)
+	}
+	if ns != nil {
+		if err := ns.MapIDs(p.Pid); err != nil {
+			p.Kill()
+			return Reply{}, fmt.Errorf("run %s: map ids in its user namespace: %w", Name, err)
+		}
 	}
 	reply, cerr := converse(parent, req)
 	ws := <-p.Done

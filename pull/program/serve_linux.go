@@ -23,9 +23,9 @@ func Serve(handle func(Request) Reply) int {
 	f := os.NewFile(syncFD, "request")
 	defer f.Close()
 	// The kernel clears the parent-death signal at an execve that gains
-	// capabilities, and rootless this one does: ccrun's user namespace stage
-	// holds the capabilities it raised as ambient ones, while this program,
-	// executed as uid 0 of the namespace, gets the whole bounding set.
+	// capabilities, which rootless this one may (started in a new user
+	// namespace, it holds ambient capabilities only after its clone): set it
+	// again rather than rely on the parent's.
 	if err := child.ParentAlive(f); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", Name, err)
 		return 125
@@ -35,7 +35,12 @@ func Serve(handle func(Request) Reply) int {
 		fmt.Fprintf(os.Stderr, "%s: read request: %v\n", Name, err)
 		return 125
 	}
-	if err := json.NewEncoder(f).Encode(handle(req)); err != nil {
+	reply := Reply{Error: fmt.Sprintf("%s: runs as uid %d, want 0 of a user namespace", Name, os.Geteuid())}
+	if !req.Rootless || os.Geteuid() == 0 {
+		// The request comes once the user namespace's maps are written.
+		reply = handle(req)
+	}
+	if err := json.NewEncoder(f).Encode(reply); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: write reply: %v\n", Name, err)
 		return 125
 	}

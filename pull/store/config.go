@@ -22,14 +22,11 @@ type Config struct {
 	} `json:"config"`
 }
 
-// ImageConfig reads an image's config. containers/image stores it beside the
-// image under its digest, which is also the image's id.
+// ImageConfig reads the config of image imageID (an id, a name or a unique id
+// prefix, as Lookup takes them). containers/image stores it beside the image
+// under its digest, which is also the image's id.
 func (st *Store) ImageConfig(imageID string) (Config, error) {
-	img, err := st.s.Image(imageID)
-	if err != nil {
-		return Config{}, fmt.Errorf("read config of image %.12s: %w", imageID, err)
-	}
-	raw, err := st.s.ImageBigData(img.ID, configKey(img.ID, img.BigDataNames))
+	raw, err := st.imageConfig(imageID)
 	if err != nil {
 		return Config{}, fmt.Errorf("read config of image %.12s: %w", imageID, err)
 	}
@@ -38,6 +35,19 @@ func (st *Store) ImageConfig(imageID string) (Config, error) {
 		return Config{}, fmt.Errorf("read config of image %.12s: %w", imageID, err)
 	}
 	return c, nil
+}
+
+// imageConfig reads the raw config of image imageID.
+func (st *Store) imageConfig(imageID string) ([]byte, error) {
+	ix, err := readImages(st.paths.GraphRoot)
+	if err != nil {
+		return nil, err
+	}
+	r, ok := ix.lookup(imageID)
+	if !ok {
+		return nil, ErrUnknownImage
+	}
+	return readBigData(st.paths.GraphRoot, r.ID, configKey(r.ID, r.BigDataNames))
 }
 
 // ParseConfig decodes an image config.

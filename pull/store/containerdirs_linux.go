@@ -28,7 +28,11 @@ import (
 //     a container (not while the container runs), and exclusively by rmi and image
 //     prune while they check which images containers use and delete images. So a
 //     run never creates a container of an image that rmi is deleting.
-type containerDirs struct{ root string }
+type containerDirs struct {
+	root string
+	// removeDenied deletes a directory this process was refused (Store.RemoveWith).
+	removeDenied func(dir string) error
+}
 
 func (d containerDirs) dir(id string) string { return filepath.Join(d.root, id) }
 
@@ -50,35 +54,36 @@ func (d containerDirs) lock(how int) (unlock func() error, err error) {
 
 // create makes container rec.ID's directory and returns it locked (the liveness
 // lock). upper/ gets the mode and owner of root, the image's root directory, as
-// the overlay's root directory shows the upper directory's. The record is
-// written last: a directory without one is a creation in progress or one that
-// crashed. Nothing is synced: a container does not outlive a crash of the machine
-// in a state worth keeping, and an fsync costs more than the whole run.
+// the overlay's root directory shows the upper directory's; chownUpper says
+// that the owner could not be given here (see fill). The record is written
+// last: a directory without one is a creation in progress or one that
+// crashed. Nothing is synced: a container does not outlive a crash of the
+// machine in a state worth keeping, and an fsync costs more than the whole run.
 // Must be called with the directory-wide lock held (shared).
-func (d containerDirs) create(rec Record, root fs.FileInfo) (*os.File, error) {
+func (d containerDirs) create(rec Record, root fs.FileInfo) (lock *os.File, chownUpper bool, err error) {
 	if !isHex(rec.ID) {
-		return nil, fmt.Errorf("create container %q: the id must be hexadecimal", rec.ID)
+		return nil, false, fmt.Errorf("create container %q: the id must be hexadecimal", rec.ID)
 	}
 	dir := d.dir(rec.ID)
-	err := os.Mkdir(dir, 0o700)
+	err = os.Mkdir(dir, 0o700)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err = os.MkdirAll(d.root, 0o700); err == nil {
 			err = os.Mkdir(dir, 0o700)
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("create container %.12s: %w", rec.ID, err)
+		return nil, false, fmt.Errorf("create container %.12s: %w", rec.ID, err)
 	}
-	lock, err := lockNew(dir)
+	lock, err = lockNew(dir)
 	if err == nil {
-		if err = fill(dir, rec, root); err != nil {
+		if chownUpper, err = fill(dir, rec, root); err != nil {
 			err = errors.Join(err, lock.Close())
 		}
 	}
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("create container %.12s: %w", rec.ID, err), removeTree(dir))
+		return nil, false, errors.Join(fmt.Errorf("create container %.12s: %w", rec.ID, err), d.removeTree(dir))
 	}
-	return lock, nil
+	return lock, chownUpper, nil
 }
 
 // lockNew takes the liveness lock of a directory just made, which nobody else
@@ -98,31 +103,48 @@ func lockNew(dir string) (*os.File, error) {
 	return f, nil
 }
 
-// fill creates a new container directory's content.
-func fill(dir string, rec Record, root fs.FileInfo) error {
+// fill creates a new container directory's content. upper/ gets root's mode
+// and owner; chownUpper reports that the owner could not be given, which is
+// no error when the cause is EPERM: the caller is then the unprivileged user
+// on the host, root belongs to one of their subordinate ids, and the init,
+// inside the user namespace, gives it (Container.ChownUpper).
+func fill(dir string, rec Record, root fs.FileInfo) (chownUpper bool, err error) {
 	upper := filepath.Join(dir, "upper")
 	if err := os.Mkdir(upper, 0o700); err != nil {
-		return err
+		return false, err
 	}
 	// Set the mode explicitly: Mkdir's is filtered by the umask.
 	if err := os.Chmod(upper, root.Mode()&(fs.ModePerm|fs.ModeSetgid|fs.ModeSticky)); err != nil {
-		return err
+		return false, err
 	}
-	if st, ok := root.Sys().(*syscall.Stat_t); ok && (int(st.Uid) != os.Geteuid() || int(st.Gid) != os.Getegid()) {
-		if err := os.Lchown(upper, int(st.Uid), int(st.Gid)); err != nil {
-			return err
-		}
+	if chownUpper, err = chownLike(upper, root); err != nil {
+		return false, err
 	}
 	for _, sub := range []string{"work", "merged"} {
 		if err := os.Mkdir(filepath.Join(dir, sub), 0o700); err != nil {
-			return err
+			return false, err
 		}
 	}
 	b, err := rec.encode()
 	if err != nil {
-		return err
+		return false, err
 	}
-	return os.WriteFile(filepath.Join(dir, recordFile), b, 0o600)
+	return chownUpper, os.WriteFile(filepath.Join(dir, recordFile), b, 0o600)
+}
+
+// chownLike gives dir the owner of root, when it is not ours already. Refused
+// with EPERM (no CAP_CHOWN here), it leaves dir ours and reports that it is
+// still to be done; any other error fails.
+func chownLike(dir string, root fs.FileInfo) (pending bool, err error) {
+	st, ok := root.Sys().(*syscall.Stat_t)
+	if !ok || int(st.Uid) == os.Geteuid() && int(st.Gid) == os.Getegid() {
+		return false, nil
+	}
+	err = os.Lchown(dir, int(st.Uid), int(st.Gid))
+	if errors.Is(err, syscall.EPERM) {
+		return true, nil
+	}
+	return false, err
 }
 
 // entry is one container directory: its record, or nil when it has none (being
@@ -182,7 +204,7 @@ func (d containerDirs) removeStopped(id string) error {
 			err = errRunning
 		}
 		if err == nil {
-			err = removeTree(dir)
+			err = d.removeTree(dir)
 		}
 		err = errors.Join(err, f.Close())
 	}
@@ -268,8 +290,9 @@ func (d containerDirs) users() (map[string][]string, error) {
 // (or as root) CAP_DAC_OVERRIDE lets it into anything, including the
 // overlay's work/work, which the kernel leaves with mode 000, and files the
 // container created as other users. Without that capability it makes every
-// directory its own can write to and enter writable, and tries again.
-func removeTree(dir string) error {
+// directory its own can write to and enter writable, and tries again; what
+// stays denied (directories of other owners) goes to d.removeDenied, when set.
+func (d containerDirs) removeTree(dir string) error {
 	err := os.RemoveAll(dir)
 	if err == nil || !errors.Is(err, fs.ErrPermission) {
 		return err
@@ -281,5 +304,9 @@ func removeTree(dir string) error {
 		}
 		return nil // what stays unreadable, RemoveAll reports
 	})
-	return os.RemoveAll(dir)
+	err = os.RemoveAll(dir)
+	if err != nil && errors.Is(err, fs.ErrPermission) && d.removeDenied != nil {
+		return d.removeDenied(dir)
+	}
+	return err
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -40,9 +41,12 @@ func hexID(c byte) string { return strings.Repeat(string(c), 64) }
 // file is closed.
 func create(t *testing.T, d containerDirs, root fs.FileInfo, id, img string, remove bool) *os.File {
 	t.Helper()
-	lock, err := d.create(Record{ID: id, ImageID: img, Created: time.Now(), Remove: remove}, root)
+	lock, chownUpper, err := d.create(Record{ID: id, ImageID: img, Created: time.Now(), Remove: remove}, root)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if chownUpper {
+		t.Fatal("create left upper/'s owner to the init, with an image root of our own")
 	}
 	return lock
 }
@@ -86,7 +90,7 @@ func TestCreateContainerDir(t *testing.T) {
 	if err := d.removeStopped(id); err != nil {
 		t.Errorf("removeStopped of a container already gone: %v", err)
 	}
-	if _, err := d.create(Record{ID: "../x", ImageID: img}, root); err == nil {
+	if _, _, err := d.create(Record{ID: "../x", ImageID: img}, root); err == nil {
 		t.Error("create accepted a container id that is a path")
 	}
 }
@@ -208,7 +212,7 @@ func TestContainersLock(t *testing.T) {
 // too (as root the test runs it as nobody, in a child process).
 func TestRemoveTreeUnreadableDirs(t *testing.T) {
 	if dir := os.Getenv("STORE_TEST_REMOVE_TREE"); dir != "" {
-		if err := removeTree(dir); err != nil {
+		if err := (containerDirs{}).removeTree(dir); err != nil {
 			t.Fatal(err)
 		}
 		return
@@ -251,28 +255,202 @@ func TestRemoveTreeUnreadableDirs(t *testing.T) {
 		}
 	}
 	if os.Geteuid() != 0 {
-		err = removeTree(dir)
+		err = (containerDirs{}).removeTree(dir)
 	} else {
-		// A copy of the test binary nobody can run (its own is in a private
-		// directory).
-		self, rerr := os.ReadFile("/proc/self/exe")
-		if rerr != nil {
-			t.Fatal(rerr)
-		}
-		bin := filepath.Join(scratch, "store.test")
-		if err := os.WriteFile(bin, self, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, "-test.run=^TestRemoveTreeUnreadableDirs$")
-		cmd.Env = append(os.Environ(), "STORE_TEST_REMOVE_TREE="+dir)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}}
 		var out []byte
-		out, err = cmd.CombinedOutput()
-		if err != nil {
+		if out, err = runAs(t, scratch, uid, "TestRemoveTreeUnreadableDirs", "STORE_TEST_REMOVE_TREE="+dir); err != nil {
 			t.Logf("%s", out)
 		}
 	}
 	if err != nil || exists(t, dir) {
 		t.Errorf("removeTree: %v; still there: %v", err, exists(t, dir))
+	}
+}
+
+// What stays denied after removeTree made its own directories writable (a
+// directory of another owner, closed to others) goes to the fallback given
+// with Store.RemoveWith, with the container directory's path; without one the
+// denial is the error. As root the remover runs as nobody, in a child process.
+func TestRemoveTreeDeniedGoesToFallback(t *testing.T) {
+	if dir := os.Getenv("STORE_TEST_REMOVE_DENIED"); dir != "" {
+		if err := (containerDirs{}).removeTree(dir); !errors.Is(err, fs.ErrPermission) {
+			t.Fatalf("without a fallback: %v, want permission denied", err)
+		}
+		var got []string
+		d := containerDirs{removeDenied: func(p string) error { got = append(got, p); return nil }}
+		if err := d.removeTree(dir); err != nil || len(got) != 1 || got[0] != dir {
+			t.Fatalf("with a fallback: %v, called with %q, want once with %s", err, got, dir)
+		}
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make a directory of another owner")
+	}
+	scratch, err := os.MkdirTemp("", "removedenied-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(scratch) })
+	if err := os.Chmod(scratch, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(scratch, "c")
+	closed := filepath.Join(dir, "upper", "d")
+	if err := os.MkdirAll(closed, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(closed, "f"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{scratch, dir, filepath.Dir(closed)} {
+		if err := os.Lchown(p, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// closed and its file stay root's: nobody can empty or delete it.
+	if out, err := runAs(t, scratch, 65534, "TestRemoveTreeDeniedGoesToFallback", "STORE_TEST_REMOVE_DENIED="+dir); err != nil {
+		t.Errorf("%v\n%s", err, out)
+	}
+	if !exists(t, filepath.Join(closed, "f")) {
+		t.Error("the closed directory's file is gone: the test proves nothing")
+	}
+}
+
+// runAs runs test of this test binary as uid (and gid uid), with env added to
+// its environment, from a copy in scratch: the binary's own directory is
+// private to root. Only root can call it.
+func runAs(t *testing.T, scratch string, uid int, test string, env ...string) ([]byte, error) {
+	t.Helper()
+	self, err := os.ReadFile("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(scratch, "store.test")
+	if err := os.WriteFile(bin, self, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.run=^"+test+"$", "-test.v")
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}}
+	return cmd.CombinedOutput()
+}
+
+// upper/ gets the image root's owner. Root gives it; the unprivileged user on
+// the host cannot when a subordinate id owns the image root (chown(2) fails
+// with EPERM): create then leaves upper/ theirs, with the root's mode, and
+// reports that the init is to give the owner (Container.ChownUpper). As root
+// the unprivileged half runs as nobody, in a child process; as a user, the
+// image root is /, owned by root, which is not them either.
+func TestCreateChownUpper(t *testing.T) {
+	if dirs := os.Getenv("STORE_TEST_CHOWN_UPPER"); dirs != "" {
+		chownUpperChild(t, containerDirs{root: dirs}, os.Getenv("STORE_TEST_IMAGE_ROOT"))
+		return
+	}
+	scratch, err := os.MkdirTemp("", "chownupper-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(scratch) })
+	if err := os.Chmod(scratch, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const sub = 100000 // a subordinate id, as /etc/subuid hands them out
+	imageRoot := filepath.Join(scratch, "image-root")
+	if os.Geteuid() != 0 {
+		imageRoot = "/"
+	} else {
+		mustDir(t, imageRoot, 0o2751, sub)
+	}
+	root, err := os.Stat(imageRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantMode := root.Mode() & (fs.ModePerm | fs.ModeSetgid | fs.ModeSticky)
+	id := hexID('a')
+
+	if os.Geteuid() == 0 {
+		d := containerDirs{root: filepath.Join(scratch, "as-root")}
+		lock, chownUpper, err := d.create(Record{ID: id, ImageID: hexID('f')}, root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lock.Close()
+		checkUpper(t, "as root", d.dir(id), sub, wantMode)
+		if chownUpper {
+			t.Error("as root: create left the owner to the init")
+		}
+	}
+
+	uid := os.Geteuid()
+	d := containerDirs{root: filepath.Join(scratch, "as-user")}
+	var out []byte
+	if uid == 0 {
+		uid = 65534
+		mustDir(t, d.root, 0o700, uid)
+		out, err = runAs(t, scratch, uid, "TestCreateChownUpper", "STORE_TEST_CHOWN_UPPER="+d.root, "STORE_TEST_IMAGE_ROOT="+imageRoot)
+	} else {
+		out, err = chownUpperIn(t, d, imageRoot)
+	}
+	if err != nil {
+		t.Fatalf("create as uid %d: %v\n%s", uid, err, out)
+	}
+	if !strings.Contains(string(out), "chownUpper=true") {
+		t.Errorf("as uid %d: create did not leave the owner to the init:\n%s", uid, out)
+	}
+	checkUpper(t, "as a user", d.dir(id), uid, wantMode)
+
+	// Only EPERM is left to the init: another failure still fails.
+	if pending, err := chownLike(filepath.Join(scratch, "missing"), root); err == nil || pending {
+		t.Errorf("chownLike of a missing directory: pending %v, %v; want an error", pending, err)
+	}
+}
+
+// chownUpperChild is TestCreateChownUpper's child: it creates a container
+// over imageRoot in d and prints whether upper/'s owner is left to the init.
+func chownUpperChild(t *testing.T, d containerDirs, imageRoot string) {
+	out, err := chownUpperIn(t, d, imageRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("%s\n", out)
+}
+
+func chownUpperIn(t *testing.T, d containerDirs, imageRoot string) ([]byte, error) {
+	root, err := os.Stat(imageRoot)
+	if err != nil {
+		return nil, err
+	}
+	lock, chownUpper, err := d.create(Record{ID: hexID('a'), ImageID: hexID('f')}, root)
+	if err != nil {
+		return nil, err
+	}
+	return []byte(fmt.Sprintf("chownUpper=%v", chownUpper)), lock.Close()
+}
+
+// mustDir makes directory dir with mode, owned by uid (and gid uid).
+func mustDir(t *testing.T, dir string, mode fs.FileMode, uid int) {
+	t.Helper()
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Lchown(dir, uid, uid); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkUpper checks the owner and mode of the upper directory of the container
+// in dir.
+func checkUpper(t *testing.T, who, dir string, uid int, mode fs.FileMode) {
+	t.Helper()
+	fi, err := os.Lstat(filepath.Join(dir, "upper"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	if int(st.Uid) != uid || fi.Mode()&(fs.ModePerm|fs.ModeSetgid|fs.ModeSticky) != mode {
+		t.Errorf("%s: upper/ is uid %d, mode %v; want uid %d, mode %v", who, st.Uid, fi.Mode(), uid, mode)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"go.podman.io/storage"
 	"golang.org/x/sys/unix"
 )
 
@@ -25,8 +24,18 @@ type Container struct {
 	// Upper and Work are the container's own writable directories; Merged is
 	// an empty directory to mount its root on.
 	Upper, Work, Merged string
+	// ChownUpper: upper/ still needs the owner of the image's root directory
+	// (Layers[0].Dir), which only a process inside the user namespace can give
+	// it; the init does it before it mounts the overlay. It happens rootless,
+	// when the container is created by the unprivileged user on the host and
+	// the image's root belongs to one of their subordinate ids (rare: images
+	// ship their root owned by root, which is the user themselves). chown(2)
+	// then keeps upper/'s mode: it clears set-id bits on files only, not on
+	// directories.
+	ChownUpper bool
 
 	dir  string // the container's directory, by its real path
+	dirs containerDirs
 	lock *os.File
 }
 
@@ -47,7 +56,7 @@ type LayerDir struct {
 const homeLink = "ccrun-containers"
 
 func (st *Store) containers() containerDirs {
-	return containerDirs{root: filepath.Join(st.paths.GraphRoot, "ccrun-containers")}
+	return containerDirs{root: filepath.Join(st.paths.GraphRoot, "ccrun-containers"), removeDenied: st.removeDenied}
 }
 
 // CreateContainer creates container id of image imageID, named image (for
@@ -70,12 +79,13 @@ func (st *Store) CreateContainer(id, imageID, image string, remove bool) (c *Con
 			err, c = errors.Join(uerr, c.Release(true)), nil
 		}
 	}()
-	img, err := st.s.Image(imageID)
-	if errors.Is(err, storage.ErrImageUnknown) {
-		err = fmt.Errorf("%w (removed meanwhile?)", ErrUnknownImage)
-	}
+	ix, err := readImages(st.paths.GraphRoot)
 	if err != nil {
 		return nil, fmt.Errorf("create container of image %.12s: %w", imageID, err)
+	}
+	img, ok := ix.lookup(imageID)
+	if !ok {
+		return nil, fmt.Errorf("create container of image %.12s: %w (removed meanwhile?)", imageID, ErrUnknownImage)
 	}
 	c, root, err := st.imageLayers(img)
 	if err != nil {
@@ -85,38 +95,30 @@ func (st *Store) CreateContainer(id, imageID, image string, remove bool) (c *Con
 		return nil, err
 	}
 	rec := Record{ID: id, ImageID: img.ID, Image: image, Created: time.Now().UTC(), Remove: remove}
-	if c.lock, err = d.create(rec, root); err != nil {
+	if c.lock, c.ChownUpper, err = d.create(rec, root); err != nil {
 		return nil, err
 	}
-	c.ID, c.ImageID, c.dir = id, img.ID, d.dir(id)
+	c.ID, c.ImageID, c.dir, c.dirs = id, img.ID, d.dir(id), d
 	in := filepath.Join(c.Home, homeLink, id)
 	c.Upper, c.Work, c.Merged = filepath.Join(in, "upper"), filepath.Join(in, "work"), filepath.Join(in, "merged")
 	return c, nil
 }
 
 // imageLayers finds the directories of an image's layers, the newest first, as
-// the overlay driver reports them, and the top one's file information.
-func (st *Store) imageLayers(img *storage.Image) (*Container, fs.FileInfo, error) {
+// the overlay driver reports them (see layerDirs), and the top one's file
+// information.
+func (st *Store) imageLayers(img *imageRecord) (*Container, fs.FileInfo, error) {
 	if img.TopLayer == "" {
 		return nil, nil, errors.New("the image has no layers")
 	}
-	drv, err := st.s.GraphDriver()
-	if err != nil {
-		return nil, nil, err
-	}
-	md, err := drv.Metadata(img.TopLayer)
+	c := &Container{Home: overlayHome(st.paths.GraphRoot)}
+	dirs, err := layerDirs(c.Home, img.TopLayer)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read layer directories: %w", err)
 	}
-	top := md["UpperDir"]
-	root, err := os.Stat(top)
+	root, err := os.Stat(dirs[0])
 	if err != nil {
 		return nil, nil, fmt.Errorf("read layer directories: %w", err)
-	}
-	c := &Container{Home: filepath.Dir(filepath.Dir(top))}
-	dirs := []string{top}
-	if md["LowerDir"] != "" {
-		dirs = append(dirs, strings.Split(md["LowerDir"], ":")...)
 	}
 	for _, d := range dirs {
 		c.Layers = append(c.Layers, LayerDir{Dir: d, Short: shortLink(c.Home, d)})
@@ -169,7 +171,7 @@ func (st *Store) linkContainers(home string, d containerDirs) error {
 func (c *Container) Release(remove bool) error {
 	var err error
 	if remove {
-		if err = removeTree(c.dir); err != nil {
+		if err = c.dirs.removeTree(c.dir); err != nil {
 			err = fmt.Errorf("delete container %.12s: %w", c.ID, err)
 		}
 	}
@@ -182,8 +184,17 @@ func (st *Store) Release(c *Container, remove bool) error { return c.Release(rem
 // CleanDead deletes the --rm containers whose supervisor died without deleting
 // them: those whose liveness lock nobody holds. It takes no lock and writes
 // nothing when there are none, as on every run.
+//
+// On a store opened read-only it cleans ccrun's own containers only: the
+// legacy ones (legacy_linux.go) are containers/storage containers, which only
+// containers/storage can delete. They are then left to rmi and image prune,
+// which open the full store and delete the dead ones on their way (users).
 func (st *Store) CleanDead() error {
-	return errors.Join(st.containers().cleanDead(), st.cleanDeadLegacy())
+	err := st.containers().cleanDead()
+	if st.s == nil {
+		return err
+	}
+	return errors.Join(err, st.cleanDeadLegacy())
 }
 
 // user is a container that uses an image: ccrun's own, or a containers/storage
@@ -197,6 +208,9 @@ type user struct {
 // containers (see containerDirs.users).
 // Must be called with the containers lock held exclusively.
 func (st *Store) users() (map[string][]user, error) {
+	if err := st.full("list containers"); err != nil {
+		return nil, err
+	}
 	ours, err := st.containers().users()
 	if err != nil {
 		return nil, err

@@ -36,6 +36,17 @@
 // it. A container of an image that is gone therefore never exists, and the
 // store's own bookkeeping (an image keeps its layers) protects the layers.
 //
+// A run of an image already in the store does not even open containers/storage:
+// OpenReadOnly reads the library's records itself (records.go): the image
+// records in overlay-images/images.json, the config beside them, and the
+// driver's lower-layers (or lower) file and l/ links, for the layer
+// directories. That costs no library start-up (about 0.8 ms), and it works in
+// the unprivileged host process, outside the user namespace, where the overlay
+// driver's start-up test mount fails. The library replaces those files
+// atomically, so reading them needs no lock. Open uses the same reader for
+// lookups, configs and containers; only pulls, removals and the sized image
+// list go through the library.
+//
 // With many layers the overlay's options are given relative to the driver's
 // directory (package overlay), so <graph root>/overlay/ccrun-containers is a
 // symbolic link to ccrun's directory: the driver takes only directories there
@@ -54,8 +65,12 @@
 // overlay), and containers/storage's Mount/Unmount bookkeeping, which assumes
 // one shared mount namespace, is never used.
 //
-// Rootless, every command that touches the store runs as root of ccrun's user
-// namespace, where uid 0 is you and uids 1..65535 are your subordinate ids. The
+// Rootless, every command that changes the store runs as root of ccrun's user
+// namespace, where uid 0 is you and uids 1..65535 are your subordinate ids. (A
+// run of a stored image reads it as you, on the host: the store is yours. One
+// thing only root of the namespace can do: give a container's upper/ the owner
+// of an image root that belongs to a subordinate id; the init does it then, see
+// Container.ChownUpper.) The
 // store then unpacks a layer's files with their owners in that range, and marks
 // opaque directories with user.overlay.* xattrs, the form an overlay mounted
 // with userxattr reads.
@@ -74,7 +89,9 @@
 //
 // Stores used by an earlier ccrun may hold containers/storage containers (with
 // their liveness locks in <run root>/ccrun-containers/): they still keep their
-// image, and CleanDead and rmi -f delete them as before.
+// image, and rmi -f deletes them as before. CleanDead deletes the dead --rm ones
+// only on a store opened with Open: a run opens it read-only, and leaves them
+// to rmi and image prune, which open the full store and clean them first.
 //
 // # Read
 //

@@ -33,8 +33,13 @@ type Image struct {
 	TopLayer string
 }
 
-// Images lists the images in the store, newest first, with their sizes.
+// Images lists the images in the store, newest first, with their sizes. The
+// sizes come from containers/storage's layer records, so it needs a store
+// opened with Open.
 func (st *Store) Images() ([]Image, error) {
+	if err := st.full("list images"); err != nil {
+		return nil, err
+	}
 	out, err := st.images()
 	if err != nil {
 		return nil, err
@@ -53,28 +58,23 @@ func (st *Store) Images() ([]Image, error) {
 
 // images lists the images in the store, newest first, without their sizes.
 func (st *Store) images() ([]Image, error) {
-	imgs, err := st.s.Images()
+	ix, err := readImages(st.paths.GraphRoot)
 	if err != nil {
 		return nil, fmt.Errorf("list images: %w", err)
 	}
-	out := make([]Image, 0, len(imgs))
-	for i := range imgs {
-		out = append(out, newImage(&imgs[i]))
+	out := make([]Image, 0, len(ix.images))
+	for _, r := range ix.images {
+		out = append(out, r.image())
 	}
 	slices.SortStableFunc(out, func(a, b Image) int { return b.Created.Compare(a.Created) })
 	return out, nil
 }
 
-func newImage(img *storage.Image) Image {
-	im := Image{ID: img.ID, Names: img.Names, Created: img.Created, TopLayer: img.TopLayer}
-	for _, d := range img.Digests {
-		im.Digests = append(im.Digests, d.String())
-	}
-	return im
-}
-
 // layerIndex maps layer ids to layers.
 func (st *Store) layerIndex() (map[string]storage.Layer, error) {
+	if err := st.full("list layers"); err != nil {
+		return nil, err
+	}
 	ls, err := st.s.Layers()
 	if err != nil {
 		return nil, fmt.Errorf("list layers: %w", err)
@@ -88,26 +88,30 @@ func (st *Store) layerIndex() (map[string]storage.Layer, error) {
 
 // Lookup finds an image by full name (registry/repo:tag), by repo@digest (matching
 // any image of that repository with a manifest of that digest), or by id or
-// unique id prefix. It reads only the store's image records (see Image.Size).
+// unique id prefix, as containers/storage's Store.Image would (see
+// imageIndex.lookup). It reads only the store's image records (see Image.Size).
 func (st *Store) Lookup(name string) (*Image, error) {
 	if repo, digest, ok := strings.Cut(name, "@"); ok {
 		return st.lookupDigest(name, repo, digest)
 	}
-	img, err := st.s.Image(name)
-	if errors.Is(err, storage.ErrImageUnknown) {
-		return nil, fmt.Errorf("look up image %s: %w", name, ErrUnknownImage)
-	}
+	ix, err := readImages(st.paths.GraphRoot)
 	if err != nil {
 		return nil, fmt.Errorf("look up image %s: %w", name, err)
 	}
-	im := newImage(img)
-	return &im, nil
+	r, ok := ix.lookup(name)
+	if !ok {
+		return nil, fmt.Errorf("look up image %s: %w", name, ErrUnknownImage)
+	}
+	img := r.image()
+	return &img, nil
 }
 
+// lookupDigest finds an image of repository repo with a manifest of digest
+// digest; the newest, should there be several.
 func (st *Store) lookupDigest(name, repo, digest string) (*Image, error) {
 	imgs, err := st.images()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("look up image %s: %w", name, err)
 	}
 	for i, img := range imgs {
 		if slices.Contains(img.Digests, digest) && slices.ContainsFunc(img.Names, func(n string) bool { return repoOf(n) == repo }) {
@@ -140,6 +144,9 @@ type Removal struct {
 // shares them. An image some container uses is refused; with force, stopped
 // containers of it are deleted first, but a running one still refuses.
 func (st *Store) Remove(img *Image, name string, force bool) (Removal, error) {
+	if err := st.full(fmt.Sprintf("remove image %.12s", img.ID)); err != nil {
+		return Removal{}, err
+	}
 	st.wrote = true
 	if name != "" && len(img.Names) > 1 {
 		if err := st.s.RemoveNames(img.ID, []string{name}); err != nil {
@@ -199,6 +206,9 @@ func (st *Store) removeUsers(img *Image, force bool) error {
 // container uses, then the layers no image uses any more. It returns the ids
 // of the deleted images.
 func (st *Store) Prune(all bool) (deleted []string, err error) {
+	if err := st.full("prune images"); err != nil {
+		return nil, err
+	}
 	st.wrote = true
 	unlock, err := st.containers().lock(unix.LOCK_EX)
 	if err != nil {

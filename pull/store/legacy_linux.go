@@ -16,7 +16,9 @@ import (
 // A store made then may still hold some. They are still honoured: they keep
 // their image from rmi and image prune, rmi -f deletes the stopped ones, and
 // CleanDead the dead --rm ones. Listing them reads containers.json, which
-// containers/storage loads when the store is opened anyway.
+// containers/storage loads when the store is opened anyway. All of this needs
+// containers/storage, so a store opened read-only (a run) leaves them alone:
+// rmi and image prune, which open the full store, still clean them.
 
 // legacyMeta is what ccrun kept in a legacy container's metadata.
 type legacyMeta struct {
@@ -30,6 +32,9 @@ func (st *Store) legacyLockPath(id string) string {
 
 // cleanDeadLegacy deletes the legacy --rm containers nobody runs.
 func (st *Store) cleanDeadLegacy() error {
+	if err := st.full("clean legacy containers"); err != nil {
+		return err
+	}
 	cs, err := st.s.Containers()
 	if err != nil {
 		return fmt.Errorf("list containers: %w", err)
@@ -49,6 +54,9 @@ func (st *Store) cleanDeadLegacy() error {
 
 // removeLegacy deletes legacy container id unless its supervisor is alive.
 func (st *Store) removeLegacy(id string) error {
+	if err := st.full(fmt.Sprintf("remove container %.12s", id)); err != nil {
+		return err
+	}
 	st.wrote = true
 	f, err := openLock(st.legacyLockPath(id))
 	if err != nil {

@@ -33,6 +33,9 @@ func (st *Store) tempRoot() string     { return filepath.Join(st.paths.GraphRoot
 // BeginPull registers a pull. When no other pull runs, it first removes what
 // killed pulls left in the temporary directory.
 func (st *Store) BeginPull() (p *Pull, err error) {
+	if err := st.full("begin pull"); err != nil {
+		return nil, err
+	}
 	st.wrote = true
 	f, err := openLock(st.pullLockPath())
 	if err != nil {
@@ -90,6 +93,9 @@ func (p *Pull) End(failed bool) error {
 // pruneLayers deletes layers that no image or container uses, and stale
 // temporary files, when no pull is in flight.
 func (st *Store) pruneLayers() (err error) {
+	if err := st.full("prune layers"); err != nil {
+		return err
+	}
 	f, err := openLock(st.pullLockPath())
 	if err != nil {
 		return fmt.Errorf("prune layers: %w", err)

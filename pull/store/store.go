@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -12,12 +13,22 @@ import (
 
 // Store is ccrun's image and container store.
 type Store struct {
+	// s is the containers/storage store; nil when opened read-only.
 	s     storage.Store
 	paths Paths
 	// wrote: this process changed the store through containers/storage (a pull,
 	// a removal), so Close shuts it down properly.
 	wrote bool
+	// removeDenied deletes what this process may not (see RemoveWith); nil: none.
+	removeDenied func(dir string) error
 }
+
+// RemoveWith sets how to delete a container directory when this process is
+// refused: rootless, outside ccrun's user namespace, a directory that the
+// container's other users (your subordinate ids) made and closed to you.
+// remove is tried only after a plain removal was denied (rootless.RemoveAll
+// starts a process in a user namespace for it).
+func (st *Store) RemoveWith(remove func(dir string) error) { st.removeDenied = remove }
 
 // Open opens (creating when missing) the store at p with the overlay driver.
 // Nothing is mounted: skip_mount_home stops the driver from making its home a
@@ -36,6 +47,34 @@ func Open(p Paths) (*Store, error) {
 		return nil, fmt.Errorf("open image store %s: %w", p.GraphRoot, err)
 	}
 	return &Store{s: s, paths: p}, nil
+}
+
+// ErrReadOnly: the store was opened with OpenReadOnly, and what was asked
+// needs containers/storage.
+var ErrReadOnly = errors.New("image store opened read-only")
+
+// OpenReadOnly opens the store at p without containers/storage, for running an
+// image it holds: Lookup, ImageConfig, CreateContainer, CleanDead (of ccrun's
+// own containers only), Paths and Close work; what needs containers/storage
+// (pulls, listing images with their sizes, removals, legacy containers) fails
+// with ErrReadOnly. Nothing is opened and nothing mounted or tested, so it
+// works outside any user namespace, as the unprivileged user who owns a
+// rootless store: see records.go. The run root is still prepared and checked
+// as Open does.
+func OpenReadOnly(p Paths) (*Store, error) {
+	if err := prepareRunRoot(p); err != nil {
+		return nil, err
+	}
+	return &Store{paths: p}, nil
+}
+
+// full says, when the store was opened read-only, that doing needs
+// containers/storage.
+func (st *Store) full(doing string) error {
+	if st.s == nil {
+		return fmt.Errorf("%s: %w", doing, ErrReadOnly)
+	}
+	return nil
 }
 
 // driverOptions are the overlay driver's options. With a single id mapped in the
@@ -76,8 +115,12 @@ func Rootless() bool { return unshare.IsRootless() }
 // directories a killed pull left). It also records a write on the store's
 // graph lock, which makes every other process reload the driver, so a process
 // that only read (a run of an image in the store) skips it: nothing of its
-// needs tidying, and it then writes nothing to the store at all.
+// needs tidying, and it then writes nothing to the store at all. A store
+// opened read-only holds nothing to release.
 func (st *Store) Close() error {
+	if st.s == nil {
+		return nil
+	}
 	if !st.wrote {
 		st.s.Free()
 		return nil
@@ -89,8 +132,14 @@ func (st *Store) Close() error {
 }
 
 // Storage is the containers/storage store, for copying images into it (which
-// counts as a change: see Close).
+// counts as a change: see Close). Only the pull program calls it, on a store
+// it opened with Open: on one opened read-only it panics, since there is no
+// containers/storage store to give, and returning nil would only move the
+// panic into containers/image.
 func (st *Store) Storage() storage.Store {
+	if st.s == nil {
+		panic("store: Storage called on an image store opened read-only (OpenReadOnly); the pull program must use Open")
+	}
 	st.wrote = true
 	return st.s
 }

@@ -123,3 +123,20 @@ func Sealed(name, program string) (*os.File, error) {
 	}
 	return os.NewFile(uintptr(high), name), nil
 }
+
+// AllCaps lists every capability the kernel knows. A new user namespace gives
+// its creator all of them, and a full bounding set (user_namespaces(7)), so the
+// child of a clone with CLONE_NEWUSER can raise each as an ambient capability
+// (syscall.SysProcAttr.AmbientCaps) and keep it across its execve, though its
+// uid is not mapped yet, whatever the caller's own bounding set.
+func AllCaps() []uintptr {
+	var set []uintptr
+	for c := 0; c < 64; c++ {
+		// PR_CAPBSET_READ fails with EINVAL past the kernel's last capability.
+		if _, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0); err != nil {
+			break
+		}
+		set = append(set, uintptr(c))
+	}
+	return set
+}
