@@ -1,7 +1,6 @@
 package rootless
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -48,12 +47,8 @@ func removeAll(dir string, mapIDs func(pid int) error) error {
 		return err
 	}
 	defer null.Close()
-	env := []string{}
-	if slog.Default().Enabled(context.Background(), slog.LevelDebug) {
-		env = []string{"CCRUN_DEBUG=1"}
-	}
 	attr := &syscall.ProcAttr{
-		Env:   env,
+		Env:   stageEnv(),
 		Files: []uintptr{null.Fd(), null.Fd(), os.Stderr.Fd(), peer.Fd()},
 		Sys: &syscall.SysProcAttr{
 			Cloneflags:  unix.CLONE_NEWUSER,

@@ -30,18 +30,24 @@ type InitOptions struct {
 	// (moving it into its cgroup where CLONE_INTO_CGROUP was not available).
 	BeforeSpec func(pid int) error
 	// MapIDs, when set, starts the init in a new user namespace as well (the
-	// rootless case), and writes that namespace's uid and gid maps
-	// (newuidmap/newgidmap) before the init gets its spec. When nil (root), the
-	// init stays in the caller's user namespace.
-	MapIDs func(pid int) error
+	// rootless case), and starts writing that namespace's uid and gid maps
+	// (newuidmap/newgidmap, uidmap.Plans.Start); the init gets its spec once
+	// the returned function says they are written. When nil (root), the init
+	// stays in the caller's user namespace.
+	MapIDs func(pid int) (wait func() error)
 }
 
-// Container is a started init: after Start returns, the command runs as PID 1.
+// Container is the init: cloned by CloneInit, it waits for its spec; once Start
+// returns, the command runs as PID 1.
 type Container struct {
 	Pid int
 	// Pty is the master side of the container's terminal (with -t), else nil.
 	Pty *os.File
 	p   *child.Process
+
+	parent *os.File     // our end of the sync socket, until Start
+	mapped func() error // waits for the id maps (nil: no user namespace)
+	before func(pid int) error
 }
 
 // ExecError is a failure of the init before or at execve, with the exit status ccrun
@@ -60,8 +66,19 @@ func (e *ExecError) Error() string { return e.Msg }
 const cloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS |
 	unix.CLONE_NEWIPC | unix.CLONE_NEWNET
 
-// StartInit starts the init stage in new namespaces, sends it the spec and waits
-// until it has exec'd the command (the sync socket reaches end-of-file) or failed.
+// StartInit is CloneInit, then Start.
+func StartInit(spec *Spec, opts InitOptions) (*Container, error) {
+	c, err := CloneInit(opts)
+	if err != nil {
+		return nil, err
+	}
+	return c, c.Start(spec)
+}
+
+// CloneInit starts the init stage in new namespaces, and, rootless, the writing
+// of its id maps. The init then starts Go and waits for its spec (Start), so
+// the caller can prepare the container meanwhile: its start, and the helpers'
+// work, overlap with the caller's.
 //
 // Rootless (opts.MapIDs set), one clone makes the user namespace and all the
 // others, which the new user namespace then owns: the init may mount an overlay,
@@ -69,15 +86,14 @@ const cloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS |
 // before its ids are mapped, with an unmapped uid, and would get no capabilities
 // from that execve (capabilities(7)); so the child of the clone, which holds all
 // of them in its new namespace until then, raises them as ambient capabilities,
-// which survive the execve by any uid. The init starts Go meanwhile and waits for
-// its spec, which is sent once the maps are written: from then on it is uid 0 of
-// its namespace. It clears the ambient set itself before it execs the command.
-func StartInit(spec *Spec, opts InitOptions) (*Container, error) {
+// which survive the execve by any uid. The spec is sent once the maps are
+// written: from then on the init is uid 0 of its namespace. It clears the
+// ambient set itself before it execs the command.
+func CloneInit(opts InitOptions) (*Container, error) {
 	parent, peer, err := socketPair()
 	if err != nil {
 		return nil, err
 	}
-	defer parent.Close()
 	sys := &syscall.SysProcAttr{
 		Cloneflags: cloneFlags,
 		Pdeathsig:  syscall.SIGKILL,
@@ -85,8 +101,8 @@ func StartInit(spec *Spec, opts InitOptions) (*Container, error) {
 		// controlling terminal, so it cannot TIOCSTI into the caller's shell.
 		Setsid: true,
 	}
-	spec.UserNS = opts.MapIDs != nil
-	if spec.UserNS {
+	userNS := opts.MapIDs != nil
+	if userNS {
 		sys.Cloneflags |= unix.CLONE_NEWUSER
 		sys.AmbientCaps = child.AllCaps()
 	}
@@ -94,12 +110,8 @@ func StartInit(spec *Spec, opts InitOptions) (*Container, error) {
 		sys.UseCgroupFD = true
 		sys.CgroupFD = opts.CgroupFD
 	}
-	env := []string{} // the init needs nothing from ours; the spec says all
-	if spec.Debug {
-		env = []string{"CCRUN_DEBUG=1"}
-	}
 	attr := &syscall.ProcAttr{
-		Env:   env,
+		Env:   stageEnv(), // the init needs nothing from ours; the spec says all
 		Files: []uintptr{opts.Stdin.Fd(), opts.Stdout.Fd(), opts.Stderr.Fd(), peer.Fd()},
 		Sys:   sys,
 	}
@@ -107,33 +119,56 @@ func StartInit(spec *Spec, opts InitOptions) (*Container, error) {
 	p, err := child.Start("/proc/self/exe", []string{InitName}, attr)
 	peer.Close()
 	if err != nil {
-		if spec.UserNS {
+		parent.Close()
+		if userNS {
 			return nil, userNSError(err)
 		}
 		return nil, fmt.Errorf("start init: %w", err)
 	}
-	c := &Container{Pid: p.Pid, p: p}
-	if opts.MapIDs != nil {
-		if err := opts.MapIDs(c.Pid); err != nil {
-			c.kill()
-			return nil, mapError(err)
-		}
-	}
-	if opts.BeforeSpec != nil {
-		if err := opts.BeforeSpec(c.Pid); err != nil {
-			c.kill()
-			return nil, err
-		}
-	}
-	if err := send(parent, message{Type: msgSpec, Spec: spec}); err != nil {
-		c.kill()
-		return nil, err
-	}
-	if err := c.waitExec(parent); err != nil {
-		c.kill()
-		return nil, err
+	c := &Container{Pid: p.Pid, p: p, parent: parent, before: opts.BeforeSpec}
+	if userNS {
+		c.mapped = opts.MapIDs(c.Pid)
 	}
 	return c, nil
+}
+
+// Start sends the init its spec, once its ids are mapped, and waits until it
+// has exec'd the command (the sync socket reaches end-of-file) or failed. On
+// failure the init is killed and waited for.
+func (c *Container) Start(spec *Spec) error {
+	defer c.parent.Close()
+	spec.UserNS = c.mapped != nil
+	if c.mapped != nil {
+		if err := c.mapped(); err != nil {
+			c.kill()
+			return mapError(err)
+		}
+	}
+	if c.before != nil {
+		if err := c.before(c.Pid); err != nil {
+			c.kill()
+			return err
+		}
+	}
+	if err := send(c.parent, message{Type: msgSpec, Spec: spec}); err != nil {
+		c.kill()
+		return err
+	}
+	if err := c.waitExec(c.parent); err != nil {
+		c.kill()
+		return err
+	}
+	return nil
+}
+
+// Abandon kills an init that will not get its spec (the container could not be
+// prepared), and waits for it and for the writing of its maps.
+func (c *Container) Abandon() {
+	c.kill()
+	if c.mapped != nil {
+		_ = c.mapped() // the helpers fail once the init is gone, or are done
+	}
+	c.parent.Close()
 }
 
 // waitExec reads the init's messages until its end of the socket closes on execve.

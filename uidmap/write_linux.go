@@ -98,13 +98,25 @@ func hasFileCaps(path string) bool {
 // the plan has them (both at once: they are independent), else by writing
 // /proc/PID/{setgroups,uid_map,gid_map} directly (allowed for a single mapping of
 // one's own ids once setgroups is denied).
-func (p *Plans) Write(pid int) error {
+func (p *Plans) Write(pid int) error { return p.Start(pid)() }
+
+// Start is Write in two halves: it starts writing the mappings of pid's user
+// namespace, and returns the function that waits until they are written (or
+// failed). The helpers are processes of their own, so the caller can do other
+// work meanwhile.
+func (p *Plans) Start(pid int) (wait func() error) {
 	if p.NewUIDMap != "" {
-		return runAll([][]string{
+		return startAll([][]string{
 			append([]string{p.NewUIDMap}, Args(pid, p.UID)...),
 			append([]string{p.NewGIDMap}, Args(pid, p.GID)...),
 		})
 	}
+	err := p.writeProc(pid)
+	return func() error { return err }
+}
+
+// writeProc writes a single mapping of one's own ids directly.
+func (p *Plans) writeProc(pid int) error {
 	base := "/proc/" + strconv.Itoa(pid) + "/"
 	if err := os.WriteFile(base+"setgroups", []byte("deny"), 0); err != nil {
 		return fmt.Errorf("write %ssetgroups: %w", base, err)
@@ -118,21 +130,18 @@ func (p *Plans) Write(pid int) error {
 	return nil
 }
 
-// runAll runs the command lines at the same time and waits for all of them. It uses
-// syscall.ForkExec rather than os/exec, whose first use forks once more to probe
-// for pidfd support: this is on the path of every rootless command.
-func runAll(cmds [][]string) error {
-	type proc struct {
-		argv   []string
-		pid    int
-		stderr *os.File
-	}
+// startAll starts the command lines at the same time and returns the function
+// that waits for all of them. It uses syscall.ForkExec rather than os/exec, whose
+// first use forks once more to probe for pidfd support: this is on the path of
+// every rootless command.
+func startAll(cmds [][]string) (wait func() error) {
 	null, err := os.Open(os.DevNull)
 	if err != nil {
-		return fmt.Errorf("open %s: %w", os.DevNull, err)
+		err = fmt.Errorf("open %s: %w", os.DevNull, err)
+		return func() error { return err }
 	}
 	defer null.Close()
-	procs := make([]proc, 0, len(cmds))
+	procs := make([]helperProc, 0, len(cmds))
 	var errs []error
 	for _, argv := range cmds {
 		slog.Debug("exec", "argv", strings.Join(argv, " "))
@@ -151,8 +160,20 @@ func runAll(cmds [][]string) error {
 			errs = append(errs, fmt.Errorf("%s: %w", strings.Join(argv, " "), err))
 			continue
 		}
-		procs = append(procs, proc{argv, pid, r})
+		procs = append(procs, helperProc{argv, pid, r})
 	}
+	return func() error { return waitAll(procs, errs) }
+}
+
+// helperProc is a started helper and the read end of its stderr.
+type helperProc struct {
+	argv   []string
+	pid    int
+	stderr *os.File
+}
+
+// waitAll waits for the helpers and collects their failures with errs.
+func waitAll(procs []helperProc, errs []error) error {
 	for _, p := range procs {
 		msg, _ := io.ReadAll(io.LimitReader(p.stderr, 4096))
 		p.stderr.Close()

@@ -172,15 +172,23 @@ func runContainer(ctx context.Context, g *globals, o *runOptions) (int, error) {
 		return 0, err
 	}
 	id := newID()
-	root, proc, release, err := prepareRoot(ctx, g, o, id)
-	if err != nil {
-		return 0, err
-	}
+	var release func(bool) error
 	code, err := withCgroup(ctx, g, o, id, func(cg containerCgroup) (int, error) {
-		return startAndWait(o, buildSpec(o, id, root, proc, sec, cg.Cgroup2(), ids), cg, ids)
+		// The init is cloned first, and its Go start and the id mapping
+		// overlap with the preparing of its root (see rootless.CloneInit).
+		return startAndWait(o, cg, ids, func() (*rootless.Spec, error) {
+			root, proc, rel, err := prepareRoot(ctx, g, o, id)
+			if err != nil {
+				return nil, err
+			}
+			release = rel
+			return buildSpec(o, id, root, proc, sec, cg.Cgroup2(), ids), nil
+		})
 	})
-	if rerr := release(o.rm); rerr != nil && err == nil {
-		err = fmt.Errorf("remove container %s: %w", id[:12], rerr)
+	if release != nil {
+		if rerr := release(o.rm); rerr != nil && err == nil {
+			err = fmt.Errorf("remove container %s: %w", id[:12], rerr)
+		}
 	}
 	return code, err
 }

@@ -56,19 +56,15 @@ func buildSpec(o *runOptions, id string, root rootless.Root, proc rootless.Proce
 	return spec
 }
 
-// startAndWait starts the init, connects the terminal, forwards signals and waits
-// for the container's PID 1. It returns its exit status the shell way.
-func startAndWait(o *runOptions, spec *rootless.Spec, cg containerCgroup, ids *uidmap.Plans) (int, error) {
+// startAndWait clones the init, prepares its spec meanwhile (prepare), starts
+// it, connects the terminal, forwards signals and waits for the container's
+// PID 1. It returns its exit status the shell way.
+func startAndWait(o *runOptions, cg containerCgroup, ids *uidmap.Plans, prepare func() (*rootless.Spec, error)) (int, error) {
 	stdin, err := containerStdin(o)
 	if err != nil {
 		return 0, err
 	}
 	defer stdin.Close()
-	// Signals that arrive while the container starts are kept and delivered then.
-	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
-	defer signal.Stop(sigs)
-
 	opts := rootless.InitOptions{
 		CgroupFD: cg.FD(), Stdin: stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		// Without clone3 the init starts outside the cgroup and is moved in
@@ -76,9 +72,24 @@ func startAndWait(o *runOptions, spec *rootless.Spec, cg containerCgroup, ids *u
 		BeforeSpec: cg.Enter,
 	}
 	if ids != nil {
-		opts.MapIDs = ids.Write
+		opts.MapIDs = ids.Start
 	}
-	c, err := rootless.StartInit(spec, opts)
+	c, err := rootless.CloneInit(opts)
+	if err != nil {
+		return 0, err
+	}
+	// A pull may happen here, with its progress; until the spec is sent, a
+	// Ctrl-C ends ccrun, and the waiting init with it (its parent-death signal).
+	spec, err := prepare()
+	if err != nil {
+		c.Abandon()
+		return 0, err
+	}
+	// Signals that arrive while the container starts are kept and delivered then.
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+	defer signal.Stop(sigs)
+	err = c.Start(spec)
 	var ee *rootless.ExecError
 	if errors.As(err, &ee) {
 		fmt.Fprintf(os.Stderr, "ccrun: %s\n", ee.Msg)
