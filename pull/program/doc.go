@@ -7,9 +7,8 @@
 // Go runs every linked package's init function at every start of a process, used or
 // not. containers/image brings about 400 packages (HTTP/2, gRPC through the
 // encryption library, OpenPGP, two copies of docker's reference regexps), and their
-// init costs about 5 ms of CPU and page faults, paid by each of the three processes a
-// rootless `ccrun run` starts: more than the rest of a run of an image already in the
-// store. So ccrun links only what a run needs (the store, the kernel) and keeps the
+// init costs about 5 ms of CPU and page faults, paid by each Go process a `ccrun run`
+// starts: more than the rest of a run of an image already in the store. So ccrun links only what a run needs (the store, the kernel) and keeps the
 // copying of images in ccrun-pull, which it runs only when it must pull.
 //
 // # How it runs
@@ -19,8 +18,11 @@
 // F_SEAL_WRITE and friends) and executes that: nothing is unpacked on disk, the
 // running program cannot be modified, and it is always the one ccrun was built with.
 // A Request goes down as JSON over a socket on fd 3, a Reply comes back the same way;
-// stdout and stderr are ccrun's, for progress. The program runs in ccrun's user
-// namespace with ccrun's credentials, and dies with it (parent-death signal).
+// stdout and stderr are ccrun's, for progress. The program runs with ccrun's
+// credentials, and dies with it (parent-death signal): in ccrun's user namespace
+// when P1 runs it (ccrun pull, login), or, from a rootless `ccrun run`, which stays
+// on the host, in a new user and mount namespace of its own (UserNS), which it is
+// sent its request in only once newuidmap and newgidmap have mapped it.
 //
 // # See it
 //

@@ -65,15 +65,16 @@
 // overlay), and containers/storage's Mount/Unmount bookkeeping, which assumes
 // one shared mount namespace, is never used.
 //
-// Rootless, every command that changes the store runs as root of ccrun's user
-// namespace, where uid 0 is you and uids 1..65535 are your subordinate ids. (A
-// run of a stored image reads it as you, on the host: the store is yours. One
-// thing only root of the namespace can do: give a container's upper/ the owner
-// of an image root that belongs to a subordinate id; the init does it then, see
-// Container.ChownUpper.) The
-// store then unpacks a layer's files with their owners in that range, and marks
-// opaque directories with user.overlay.* xattrs, the form an overlay mounted
-// with userxattr reads.
+// Rootless, every command that changes the store runs as root of a user
+// namespace of ccrun's, where uid 0 is you and uids 1..65535 are your
+// subordinate ids. The store then unpacks a layer's files with their owners in
+// that range, and marks opaque directories with user.overlay.* xattrs, the form
+// an overlay mounted with userxattr reads. A run of a stored image only reads
+// the store (OpenReadOnly), as you, on the host: the store is yours. What it
+// cannot do there is left to a process in a user namespace: give upper/ an
+// image root owned by a subordinate id (the init does, see
+// Container.ChownUpper), and delete what the container's other users left
+// (Store.RemoveWith).
 //
 // # Crashes
 //
