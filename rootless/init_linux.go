@@ -28,7 +28,9 @@ func InitMain() {
 		fmt.Fprintf(os.Stderr, "ccrun: init: no spec received: %v\n", err)
 		os.Exit(125)
 	}
-	err = checkMapped(m.Spec)
+	if m.Spec.UserNS {
+		err = checkMapped()
+	}
 	if err == nil {
 		err = initContainer(m.Spec, sync)
 	}
@@ -51,10 +53,10 @@ func InitMain() {
 	os.Exit(code)
 }
 
-// checkMapped makes sure that an init that made its own user namespace is uid 0
-// there: its spec is sent only once the maps are written (see StartInit).
-func checkMapped(s *Spec) error {
-	if s.UserNS && (os.Geteuid() != 0 || os.Getegid() != 0) {
+// checkMapped makes sure that a stage that made its own user namespace is uid
+// 0 there: it gets its work only once the maps are written (see CloneInit).
+func checkMapped() error {
+	if os.Geteuid() != 0 || os.Getegid() != 0 {
 		return fmt.Errorf("user namespace: uid %d, gid %d after mapping, want 0", os.Geteuid(), os.Getegid())
 	}
 	return nil

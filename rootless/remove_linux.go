@@ -53,7 +53,7 @@ func removeAll(dir string, mapIDs func(pid int) error) error {
 		Sys: &syscall.SysProcAttr{
 			Cloneflags:  unix.CLONE_NEWUSER,
 			Pdeathsig:   syscall.SIGKILL,
-			AmbientCaps: child.AllCaps(), // see StartInit
+			AmbientCaps: child.AllCaps(), // see CloneInit
 		},
 	}
 	slog.Debug("clone remover", "flags", "CLONE_NEWUSER", "dir", dir)
@@ -101,7 +101,7 @@ func removerMain() {
 	}
 	err = child.ParentAlive(sync)
 	if err == nil {
-		err = checkMapped(&Spec{UserNS: true})
+		err = checkMapped()
 	}
 	if err == nil {
 		err = os.RemoveAll(m.Path)

@@ -32,7 +32,7 @@ type Spec struct {
 	Init bool `json:"init,omitempty"`
 
 	// UserNS: the init made a user namespace of its own at its clone, whose maps
-	// were written before this spec was sent (set by StartInit).
+	// were written before this spec was sent (set by Container.Start).
 	UserNS bool `json:"userns,omitempty"`
 
 	Debug bool `json:"debug,omitempty"`

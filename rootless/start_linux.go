@@ -66,15 +66,6 @@ func (e *ExecError) Error() string { return e.Msg }
 const cloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS |
 	unix.CLONE_NEWIPC | unix.CLONE_NEWNET
 
-// StartInit is CloneInit, then Start.
-func StartInit(spec *Spec, opts InitOptions) (*Container, error) {
-	c, err := CloneInit(opts)
-	if err != nil {
-		return nil, err
-	}
-	return c, c.Start(spec)
-}
-
 // CloneInit starts the init stage in new namespaces, and, rootless, the writing
 // of its id maps. The init then starts Go and waits for its spec (Start), so
 // the caller can prepare the container meanwhile: its start, and the helpers'

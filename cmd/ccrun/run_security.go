@@ -153,13 +153,14 @@ func seccompLabel(choice string, privileged bool) string {
 // capability the kernel has, which the init holds in the user namespace it
 // makes, whose bounding set starts full (user_namespaces(7)).
 func availableCaps() uint64 {
+	all := rootlessMode()
 	var m uint64
 	for c := 0; c <= caps.Last; c++ {
 		in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0)
 		if errors.Is(err, unix.EINVAL) {
 			break // a capability this kernel does not have
 		}
-		if err == nil && (in == 1 || rootlessMode()) {
+		if err == nil && (in == 1 || all) {
 			m |= 1 << c
 		}
 	}

@@ -62,7 +62,7 @@ func Run(binary string, req Request, ns *UserNS) (Reply, error) {
 		// The store's layer unpacking chroots, and its overlay driver may make a
 		// test mount: both want a mount namespace the user namespace owns. The
 		// capabilities survive the execve by a still unmapped uid as ambient
-		// ones (see rootless.StartInit).
+		// ones (see rootless.CloneInit).
 		attr.Sys.Cloneflags = unix.CLONE_NEWUSER | unix.CLONE_NEWNS
 		attr.Sys.AmbientCaps = child.AllCaps()
 	}

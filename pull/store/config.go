@@ -39,7 +39,7 @@ func (st *Store) ImageConfig(imageID string) (Config, error) {
 
 // imageConfig reads the raw config of image imageID.
 func (st *Store) imageConfig(imageID string) ([]byte, error) {
-	ix, err := readImages(st.paths.GraphRoot)
+	ix, err := st.imageIndex()
 	if err != nil {
 		return nil, err
 	}

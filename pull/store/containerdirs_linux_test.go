@@ -217,14 +217,7 @@ func TestRemoveTreeUnreadableDirs(t *testing.T) {
 		}
 		return
 	}
-	scratch, err := os.MkdirTemp("", "removetree-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(scratch) })
-	if err := os.Chmod(scratch, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	scratch := sharedScratch(t, "removetree-")
 	dir := filepath.Join(scratch, "c")
 	for _, p := range []string{"work/work", "upper/a/b"} {
 		if err := os.MkdirAll(filepath.Join(dir, p), 0o755); err != nil {
@@ -240,7 +233,7 @@ func TestRemoveTreeUnreadableDirs(t *testing.T) {
 	}
 	// Everything, the directory holding the container's included, is the
 	// remover's, as in a store.
-	err = filepath.WalkDir(scratch, func(p string, de fs.DirEntry, err error) error {
+	err := filepath.WalkDir(scratch, func(p string, de fs.DirEntry, err error) error {
 		if err == nil {
 			err = os.Lchown(p, uid, uid)
 		}
@@ -286,14 +279,7 @@ func TestRemoveTreeDeniedGoesToFallback(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to make a directory of another owner")
 	}
-	scratch, err := os.MkdirTemp("", "removedenied-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(scratch) })
-	if err := os.Chmod(scratch, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	scratch := sharedScratch(t, "removedenied-")
 	dir := filepath.Join(scratch, "c")
 	closed := filepath.Join(dir, "upper", "d")
 	if err := os.MkdirAll(closed, 0o700); err != nil {
@@ -314,6 +300,21 @@ func TestRemoveTreeDeniedGoesToFallback(t *testing.T) {
 	if !exists(t, filepath.Join(closed, "f")) {
 		t.Error("the closed directory's file is gone: the test proves nothing")
 	}
+}
+
+// sharedScratch is a fresh directory that other users can enter (runAs runs
+// there as another uid; t.TempDir's parent is private), removed after the test.
+func sharedScratch(t *testing.T, prefix string) string {
+	t.Helper()
+	scratch, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(scratch) })
+	if err := os.Chmod(scratch, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return scratch
 }
 
 // runAs runs test of this test binary as uid (and gid uid), with env added to
@@ -346,14 +347,7 @@ func TestCreateChownUpper(t *testing.T) {
 		chownUpperChild(t, containerDirs{root: dirs}, os.Getenv("STORE_TEST_IMAGE_ROOT"))
 		return
 	}
-	scratch, err := os.MkdirTemp("", "chownupper-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(scratch) })
-	if err := os.Chmod(scratch, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	scratch := sharedScratch(t, "chownupper-")
 	const sub = 100000 // a subordinate id, as /etc/subuid hands them out
 	imageRoot := filepath.Join(scratch, "image-root")
 	if os.Geteuid() != 0 {

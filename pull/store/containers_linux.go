@@ -79,7 +79,7 @@ func (st *Store) CreateContainer(id, imageID, image string, remove bool) (c *Con
 			err, c = errors.Join(uerr, c.Release(true)), nil
 		}
 	}()
-	ix, err := readImages(st.paths.GraphRoot)
+	ix, err := st.imageIndex()
 	if err != nil {
 		return nil, fmt.Errorf("create container of image %.12s: %w", imageID, err)
 	}

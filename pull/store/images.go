@@ -58,7 +58,7 @@ func (st *Store) Images() ([]Image, error) {
 
 // images lists the images in the store, newest first, without their sizes.
 func (st *Store) images() ([]Image, error) {
-	ix, err := readImages(st.paths.GraphRoot)
+	ix, err := st.imageIndex()
 	if err != nil {
 		return nil, fmt.Errorf("list images: %w", err)
 	}
@@ -94,7 +94,7 @@ func (st *Store) Lookup(name string) (*Image, error) {
 	if repo, digest, ok := strings.Cut(name, "@"); ok {
 		return st.lookupDigest(name, repo, digest)
 	}
-	ix, err := readImages(st.paths.GraphRoot)
+	ix, err := st.imageIndex()
 	if err != nil {
 		return nil, fmt.Errorf("look up image %s: %w", name, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -77,6 +78,49 @@ func readImages(graphRoot string) (*imageIndex, error) {
 	ix, err := indexImages(b)
 	if err != nil {
 		return nil, fmt.Errorf("read image records %s: %w", file, err)
+	}
+	return ix, nil
+}
+
+// imageCache is an images.json read, and which version of the file it was.
+type imageCache struct {
+	ix  *imageIndex
+	key fileKey
+}
+
+// fileKey tells versions of a file apart: the library replaces images.json by
+// rename(2), so a new version is a new inode, with its own size and
+// modification time.
+type fileKey struct {
+	dev, ino uint64
+	size     int64
+	mtime    syscall.Timespec
+}
+
+// imageIndex returns the store's image records, read again only when
+// images.json is not the version read last. A run looks its image up three
+// times (by name, for its config, and again under the containers lock); the
+// file is read and parsed once, and each lookup still sees a pull or an rmi
+// that replaced it meanwhile.
+func (st *Store) imageIndex() (*imageIndex, error) {
+	fi, statErr := os.Stat(filepath.Join(imagesDir(st.paths.GraphRoot), "images.json"))
+	var key fileKey
+	if statErr == nil {
+		if s, ok := fi.Sys().(*syscall.Stat_t); ok {
+			key = fileKey{dev: s.Dev, ino: s.Ino, size: s.Size, mtime: s.Mtim}
+		}
+		if st.imgCache.ix != nil && key != (fileKey{}) && key == st.imgCache.key {
+			return st.imgCache.ix, nil
+		}
+	}
+	ix, err := readImages(st.paths.GraphRoot)
+	if err != nil {
+		return nil, err
+	}
+	// Read after the stat: a newer file is at worst read again next time.
+	st.imgCache = imageCache{ix: ix, key: key}
+	if statErr != nil {
+		st.imgCache = imageCache{}
 	}
 	return ix, nil
 }

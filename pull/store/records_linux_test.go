@@ -517,3 +517,42 @@ func TestReadOnlyRun(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A Store reads images.json once for several lookups, but a version that
+// replaced it since (as the library writes it: a new file renamed over the
+// old) is read again, however soon: an rmi between a run's lookup and its
+// container's creation must be seen.
+func TestImageIndexSeesAReplacedFile(t *testing.T) {
+	p, id := handStore(t)
+	st, err := OpenReadOnly(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img, err := st.Lookup("localhost/hand:1"); err != nil || img.ID != id {
+		t.Fatalf("Lookup = %+v, %v", img, err)
+	}
+	file := filepath.Join(imagesDir(p.GraphRoot), "images.json")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renamed := strings.Replace(string(b), "localhost/hand:1", "localhost/hand:2", 1)
+	if err := os.WriteFile(file+".tmp", []byte(renamed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(file+".tmp", file); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Lookup("localhost/hand:1"); !errors.Is(err, ErrUnknownImage) {
+		t.Errorf("the old name after the file was replaced: %v, want ErrUnknownImage", err)
+	}
+	if img, err := st.Lookup("localhost/hand:2"); err != nil || img.ID != id {
+		t.Errorf("the new name: %+v, %v", img, err)
+	}
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Lookup(id); !errors.Is(err, ErrUnknownImage) {
+		t.Errorf("after images.json is gone: %v, want ErrUnknownImage", err)
+	}
+}

@@ -21,6 +21,8 @@ type Store struct {
 	wrote bool
 	// removeDenied deletes what this process may not (see RemoveWith); nil: none.
 	removeDenied func(dir string) error
+	// imgCache is the last images.json read (see imageIndex).
+	imgCache imageCache
 }
 
 // RemoveWith sets how to delete a container directory when this process is
