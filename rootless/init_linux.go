@@ -22,13 +22,15 @@ func InitMain() {
 	if os.Getenv("CCRUN_DEBUG") == "1" {
 		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("stage", InitName))
 	}
+	early := unshareEarly()
 	sync := os.NewFile(syncFD, "sync")
 	m, _, err := recv(sync)
 	if err != nil || m.Type != msgSpec || m.Spec == nil {
 		fmt.Fprintf(os.Stderr, "ccrun: init: no spec received: %v\n", err)
 		os.Exit(125)
 	}
-	if m.Spec.UserNS {
+	err = early
+	if err == nil && m.Spec.UserNS {
 		err = checkMapped()
 	}
 	if err == nil {
@@ -51,6 +53,25 @@ func InitMain() {
 		fmt.Fprintf(os.Stderr, "ccrun: %v\n", err)
 	}
 	os.Exit(code)
+}
+
+// earlyNamespaces are the namespaces the init makes itself before it has its
+// spec (see cloneFlags): every container gets new ones, whatever the spec says.
+const earlyNamespaces = unix.CLONE_NEWNET | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS
+
+// unshareEarly makes the init's network, IPC and UTS namespaces, while P0 is
+// still mapping its ids and preparing the root. The init needs no uid for that,
+// only CAP_SYS_ADMIN in its user namespace, which it holds from the clone on,
+// even unmapped (see CloneInit). The namespaces belong to the calling thread,
+// the one locked for the whole stage, which execs the command. An error is
+// reported once the spec has come, like any other (nothing of the container
+// has run yet).
+func unshareEarly() error {
+	slog.Debug("unshare", "flags", "CLONE_NEWNET|CLONE_NEWIPC|CLONE_NEWUTS")
+	if err := unix.Unshare(earlyNamespaces); err != nil {
+		return fmt.Errorf("create network, IPC and UTS namespaces: %w", err)
+	}
+	return nil
 }
 
 // checkMapped makes sure that a stage that made its own user namespace is uid

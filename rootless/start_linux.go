@@ -60,11 +60,16 @@ type ExecError struct {
 
 func (e *ExecError) Error() string { return e.Msg }
 
-// cloneFlags are the namespaces of the init: all new, but for the cgroup
-// namespace, which the init makes itself once it is in its cgroup (see
-// initContainer), and the user namespace, added when rootless (InitOptions.MapIDs).
-const cloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS |
-	unix.CLONE_NEWIPC | unix.CLONE_NEWNET
+// cloneFlags are the namespaces the init is cloned in: a mount namespace and a
+// PID namespace (a process can only be PID 1 of a namespace made with it), and,
+// when rootless, the user namespace that owns all of them (InitOptions.MapIDs).
+// The init makes the others itself: the network, IPC and UTS namespaces first
+// thing, while P0 maps its ids and prepares the root (see unshareEarly), and
+// the cgroup namespace once it is in its cgroup (see initContainer). A network
+// namespace costs the kernel most of a millisecond to set up (its sysctl
+// tables, the loopback device); made at clone, that time was P0's, before it
+// could even start newuidmap.
+const cloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWPID
 
 // CloneInit starts the init stage in new namespaces, and, rootless, the writing
 // of its id maps. The init then starts Go and waits for its spec (Start), so
