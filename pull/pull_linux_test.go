@@ -229,7 +229,7 @@ func TestContainers(t *testing.T) {
 			t.Errorf("short link %s -> %s, %v; want %s", l.Short, got, err, l.Dir)
 		}
 	}
-	for _, d := range []string{c.Upper, c.Work, c.Merged} {
+	for _, d := range []string{c.Upper, c.Work, c.Target} {
 		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
 			t.Errorf("container directory %s: %v", d, err)
 		}

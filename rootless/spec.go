@@ -56,7 +56,9 @@ type OverlayRoot struct {
 	// kernel's one-page limit for images of many layers.
 	Options string `json:"options"`
 	Chdir   string `json:"chdir,omitempty"`
-	// Target is the (empty) host directory the overlay is mounted on.
+	// Target is the host directory the overlay is mounted on (the container's
+	// directory, which holds the upper and work directories: the mount hides
+	// them, in the init's mount namespace only).
 	Target string `json:"target"`
 	// Chown, when set, asks the init to give the upper directory the owner of
 	// the image's root before it mounts: the supervisor, outside the user

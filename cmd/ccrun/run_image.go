@@ -104,7 +104,7 @@ func createFromImage(g *globals, st *store.Store, o *runOptions, id string) (*im
 
 // overlayRoot describes a container's directories to package overlay.
 func overlayRoot(c *store.Container) overlay.Root {
-	r := overlay.Root{Home: c.Home, Upper: c.Upper, Work: c.Work, Target: c.Merged, UserXattr: store.Rootless()}
+	r := overlay.Root{Home: c.Home, Upper: c.Upper, Work: c.Work, Target: c.Target, UserXattr: store.Rootless()}
 	for _, l := range c.Layers {
 		r.Lower = append(r.Lower, overlay.Layer{Dir: l.Dir, Short: l.Short})
 	}

@@ -9,6 +9,7 @@
 #   integration/bench/trace.sh [-u USER] [-e KEY=VALUE]... CMD ARG...
 #   integration/bench/trace.sh -u ccrun-test bin/ccrun run --rootfs /tmp/rootfs true
 #
+# TRACE_EXTRA="mkdirat unlinkat wait4 ..." traces more system calls (their entry).
 # Needs root and perf (Debian: linux-perf). CMD runs as USER with a clean
 # environment, exactly as `make bench` runs it.
 set -euo pipefail
@@ -31,7 +32,7 @@ trap 'rm -rf "$tmp"' EXIT
 (cd "$here/../.." && CGO_ENABLED=0 go build -o "$tmp/bench" ./integration/bench)
 events=sched:sched_process_exec,sched:sched_process_fork,sched:sched_process_exit
 for s in execve pivot_root mount umount fsopen fsmount move_mount open_tree mount_setattr \
-         sethostname unshare setns seccomp capset openat2 fdatasync fsync renameat renameat2 flock exit_group; do
+         sethostname unshare setns seccomp capset openat2 fdatasync fsync renameat renameat2 flock exit_group ${TRACE_EXTRA:-}; do
   events+=,syscalls:sys_enter_$s
 done
 "$tmp/bench" time -scenario trace -name warm-up -runs 1 -warmup 0 "${flags[@]}" -- "$exe" "$@" >/dev/null

@@ -26,7 +26,9 @@ esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 root=$work/root
-mkdir -p "$root"/{bin,etc,root,tmp,home/user} "$out/blobs/sha256"
+# /proc, /dev and /sys are empty mount points, as in Debian's and Alpine's base
+# images: a runtime need not create them in each container's upper directory.
+mkdir -p "$root"/{bin,etc,root,tmp,home/user,proc,dev,sys} "$out/blobs/sha256"
 chmod 1777 "$root/tmp"
 cp "$busybox" "$root/bin/busybox"
 chmod 755 "$root/bin/busybox"

@@ -69,10 +69,11 @@ func TestCreateContainerDir(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o751 {
 		t.Errorf("upper/: %v, %v; want the image root's mode 0751", fi.Mode(), err)
 	}
-	for _, sub := range []string{"work", "merged"} {
-		if fi, err := os.Stat(filepath.Join(dir, sub)); err != nil || !fi.IsDir() {
-			t.Errorf("%s/: %v", sub, err)
-		}
+	if fi, err := os.Stat(filepath.Join(dir, "work")); err != nil || !fi.IsDir() {
+		t.Errorf("work/: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "merged")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("merged/: %v; want none (the overlay is mounted on the directory itself)", err)
 	}
 	es, err := d.list()
 	if err != nil || len(es) != 1 || es[0].rec == nil || es[0].rec.ImageID != img || !es[0].rec.Remove {

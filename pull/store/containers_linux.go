@@ -21,9 +21,12 @@ type Container struct {
 	Home string
 	// Layers are the image's layer directories, the newest first.
 	Layers []LayerDir
-	// Upper and Work are the container's own writable directories; Merged is
-	// an empty directory to mount its root on.
-	Upper, Work, Merged string
+	// Upper and Work are the container's own writable directories, in Target,
+	// the container's directory, which the init mounts the container's root on:
+	// in the init's own mount namespace that mount hides them, and on the host
+	// nothing changes (one directory fewer to make and delete on each run; the
+	// overlay holds upper/ and work/ from the moment it is mounted).
+	Upper, Work, Target string
 	// ChownUpper: upper/ still needs the owner of the image's root directory
 	// (Layers[0].Dir), which only a process inside the user namespace can give
 	// it; the init does it before it mounts the overlay. It happens rootless,
@@ -100,7 +103,7 @@ func (st *Store) CreateContainer(id, imageID, image string, remove bool) (c *Con
 	}
 	c.ID, c.ImageID, c.dir, c.dirs = id, img.ID, d.dir(id), d
 	in := filepath.Join(c.Home, homeLink, id)
-	c.Upper, c.Work, c.Merged = filepath.Join(in, "upper"), filepath.Join(in, "work"), filepath.Join(in, "merged")
+	c.Upper, c.Work, c.Target = filepath.Join(in, "upper"), filepath.Join(in, "work"), in
 	return c, nil
 }
 

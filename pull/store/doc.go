@@ -25,7 +25,9 @@
 //
 //	container.json  its record (id, image id and name, created, --rm), written once
 //	upper/ work/    the overlay's writable directory and the kernel's scratch one
-//	merged/         where the init mounts the overlay, in its own mount namespace
+//
+// The init mounts the overlay on the container's directory itself, in its own
+// mount namespace. (Containers of earlier versions also have merged/.)
 //
 // The image's layers stay in the store, read-only and shared; a run only reads
 // the store (it writes nothing there when the image is present). Since the
