@@ -36,12 +36,32 @@ type Process struct {
 	Done <-chan syscall.WaitStatus
 }
 
-// Start starts a child with syscall.ForkExec and waits for it, both from one
-// goroutine locked to its OS thread, which lives as long as the child: set
-// attr.Sys.Pdeathsig and the child dies with this process. (os/exec is not used:
-// on its first use it forks once more to probe the kernel for pidfd support, a
-// cost on every container start.)
+// Start starts a child with syscall.ForkExec and waits for it, from a thread
+// that lives as long as the child: set attr.Sys.Pdeathsig and the child dies
+// with this process. (os/exec is not used: on its first use it forks once more
+// to probe the kernel for pidfd support, a cost on every container start.)
+//
+// The thread is the main one when the caller runs there, as ccrun's main
+// goroutine does early on: Go never ends the main thread before the process
+// (a goroutine locked to it that returns only wedges it), so the child is
+// started right there and waited for by a goroutine of its own. Elsewhere
+// the child is started and waited for from one goroutine locked to its
+// thread, which Go ends when that goroutine returns, after the wait; handing
+// the result back from that thread to the caller's costs a few thread
+// wake-ups, most of a millisecond on a busy 2-CPU machine.
 func Start(path string, argv []string, attr *syscall.ProcAttr) (*Process, error) {
+	runtime.LockOSThread()
+	if unix.Gettid() == unix.Getpid() {
+		pid, err := syscall.ForkExec(path, argv, attr)
+		runtime.UnlockOSThread()
+		if err != nil {
+			return &Process{Pid: pid}, err
+		}
+		done := make(chan syscall.WaitStatus, 1)
+		go func() { done <- wait(pid) }()
+		return &Process{Pid: pid, Done: done}, nil
+	}
+	runtime.UnlockOSThread()
 	type result struct {
 		pid int
 		err error
@@ -55,21 +75,25 @@ func Start(path string, argv []string, attr *syscall.ProcAttr) (*Process, error)
 		if err != nil {
 			return
 		}
-		var ws syscall.WaitStatus
-		for {
-			_, err := syscall.Wait4(pid, &ws, 0, nil)
-			if err == nil {
-				break
-			}
-			if err != syscall.EINTR {
-				ws = syscall.WaitStatus(125 << 8)
-				break
-			}
-		}
-		done <- ws
+		done <- wait(pid)
 	}()
 	r := <-started
 	return &Process{Pid: r.pid, Done: done}, r.err
+}
+
+// wait waits for child pid and returns its wait status (125 when it cannot be
+// told: ccrun's failure, never success).
+func wait(pid int) syscall.WaitStatus {
+	var ws syscall.WaitStatus
+	for {
+		_, err := syscall.Wait4(pid, &ws, 0, nil)
+		if err == nil {
+			return ws
+		}
+		if err != syscall.EINTR {
+			return syscall.WaitStatus(125 << 8)
+		}
+	}
 }
 
 // Kill kills the child and waits for it.
