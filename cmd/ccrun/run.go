@@ -163,10 +163,6 @@ func newID() string {
 // the init (rootless, in a user namespace of its own), supervise it, clean up.
 // It returns the container's exit status.
 func runContainer(ctx context.Context, g *globals, o *runOptions) (int, error) {
-	sec, err := securityConfig(o)
-	if err != nil {
-		return 0, err
-	}
 	ids, err := g.childIDs(os.Stderr)
 	if err != nil {
 		return 0, err
@@ -177,6 +173,12 @@ func runContainer(ctx context.Context, g *globals, o *runOptions) (int, error) {
 		// The init is cloned first, and its Go start and the id mapping
 		// overlap with the preparing of its root (see rootless.CloneInit).
 		return startAndWait(o, cg, ids, func() (*rootless.Spec, error) {
+			// The seccomp filter is compiled here, after the clone, not before:
+			// nothing before the clone should delay newuidmap.
+			sec, err := securityConfig(o)
+			if err != nil {
+				return nil, err
+			}
 			root, proc, rel, err := prepareRoot(ctx, g, o, id)
 			if err != nil {
 				return nil, err
