@@ -58,6 +58,8 @@ echo dev=$(ls /dev | tr '\n' ' ')
 echo ptsopts=$(awk '$2=="/dev/pts"{print $4}' /proc/mounts)
 echo sysro=$(awk '$2=="/sys"{print substr($4,1,2)}' /proc/mounts)
 echo ipc=$(readlink /proc/self/ns/ipc)
+echo net=$(readlink /proc/self/ns/net)
+echo uts=$(readlink /proc/self/ns/uts)
 echo uidmap=$(cat /proc/self/uid_map | tr -s ' ' | tr '\n' '/')
 echo mountpoints=$(awk '{print $5}' /proc/self/mountinfo | sort -u | tr '\n' ' ')
 `
@@ -96,8 +98,13 @@ echo mountpoints=$(awk '{print $5}' /proc/self/mountinfo | sort -u | tr '\n' ' '
 			t.Errorf("mount point %s is visible in the container (all: %s)", mp, got["mountpoints"])
 		}
 	}
-	if host, _ := os.Readlink("/proc/self/ns/ipc"); got["ipc"] == host {
-		t.Errorf("container shares the host's IPC namespace %s", host)
+	// The init makes these three itself, before it has its spec (see
+	// rootless.unshareEarly); the loopback being up (lo above) shows that,
+	// rootless, the container's user namespace owns the network one.
+	for _, ns := range []string{"ipc", "net", "uts"} {
+		if host, _ := os.Readlink("/proc/self/ns/" + ns); got[ns] == "" || got[ns] == host {
+			t.Errorf("container's %s namespace is %q, the host's is %s: want a new one", ns, got[ns], host)
+		}
 	}
 	if !strings.Contains(got["ptsopts"], "ptmxmode=666") {
 		t.Errorf("devpts options %q: want a new instance with ptmxmode=666", got["ptsopts"])

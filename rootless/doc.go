@@ -43,8 +43,9 @@
 //	                         becomes PID 1. No ccrun code is left in the container.
 //
 // A rootless `ccrun run` is two processes, like crun's: P0, and the init, cloned
-// with CLONE_NEWUSER and the other namespaces at once, so that its new user
-// namespace owns them all. An earlier ccrun ran the whole run in P1 and cloned
+// with CLONE_NEWUSER (and the mount and PID namespaces; the init makes the
+// network, IPC, UTS and cgroup ones itself), so that its new user namespace
+// owns them all. An earlier ccrun ran the whole run in P1 and cloned
 // P2 from there: one more Go process start, and one more wait, each time, for
 // work (reading the store, making a directory) that needs no namespace. What
 // does need one is rare and gets a short-lived one of its own: a pull (the pull

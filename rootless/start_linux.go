@@ -76,9 +76,10 @@ const cloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWPID
 // the caller can prepare the container meanwhile: its start, and the helpers'
 // work, overlap with the caller's.
 //
-// Rootless (opts.MapIDs set), one clone makes the user namespace and all the
-// others, which the new user namespace then owns: the init may mount an overlay,
-// proc and sysfs there, set the hostname, bring up its loopback. It is executed
+// Rootless (opts.MapIDs set), the clone makes the user namespace with the mount
+// and PID ones, and the init makes the others from inside it (see cloneFlags):
+// the new user namespace owns them all, so the init may mount an overlay, proc
+// and sysfs there, set the hostname, bring up its loopback. It is executed
 // before its ids are mapped, with an unmapped uid, and would get no capabilities
 // from that execve (capabilities(7)); so the child of the clone, which holds all
 // of them in its new namespace until then, raises them as ambient capabilities,

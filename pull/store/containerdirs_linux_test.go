@@ -449,3 +449,47 @@ func checkUpper(t *testing.T, who, dir string, uid int, mode fs.FileMode) {
 		t.Errorf("%s: upper/ is uid %d, mode %v; want uid %d, mode %v", who, st.Uid, fi.Mode(), uid, mode)
 	}
 }
+
+// An --rm container that wrote nothing is deleted by removeEmpty alone,
+// including the work/work of mode 000 the kernel leaves; one that wrote
+// something is left to removeTree, which then deletes the rest.
+func TestRemoveEmpty(t *testing.T) {
+	d, root := newDirs(t)
+	for _, tc := range []struct {
+		name  string
+		wrote bool
+	}{{"wrote nothing", false}, {"wrote a file", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := hexID('b')
+			if tc.wrote {
+				id = hexID('c')
+			}
+			lock := create(t, d, root, id, hexID('f'), true)
+			defer lock.Close()
+			dir := d.dir(id)
+			// What overlayfs leaves in a workdir once unmounted.
+			if err := os.Mkdir(filepath.Join(dir, "work", "work"), 0); err != nil {
+				t.Fatal(err)
+			}
+			if tc.wrote {
+				if err := os.WriteFile(filepath.Join(dir, "upper", "file"), []byte("x"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := removeEmpty(int(lock.Fd()), dir); got == tc.wrote {
+				t.Fatalf("removeEmpty = %v, want %v", got, !tc.wrote)
+			}
+			if tc.wrote {
+				if !exists(t, filepath.Join(dir, "upper", "file")) {
+					t.Fatal("removeEmpty deleted a file the container wrote")
+				}
+				if err := d.removeTree(dir); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if exists(t, dir) {
+				t.Errorf("%s still exists", dir)
+			}
+		})
+	}
+}

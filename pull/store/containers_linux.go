@@ -173,7 +173,7 @@ func (st *Store) linkContainers(home string, d containerDirs) error {
 // unlocked.
 func (c *Container) Release(remove bool) error {
 	var err error
-	if remove {
+	if remove && !removeEmpty(int(c.lock.Fd()), c.dir) {
 		if err = c.dirs.removeTree(c.dir); err != nil {
 			err = fmt.Errorf("delete container %.12s: %w", c.ID, err)
 		}
