@@ -156,6 +156,7 @@ else
 fi
 mkdir -p "$img/rootfs"
 tar -C "$img/rootfs" --numeric-owner -xzf "$(layer_of "$img/busybox")"
+# busybox-oci.sh ships /proc, /dev and /sys; the fallback tree above does not.
 mkdir -p "$img"/rootfs/{proc,dev,sys}
 # podman load names an oci-archive's image after its ref.name annotation.
 cp -a "$img/busybox" "$img/podman"
