@@ -9,6 +9,7 @@ import (
 
 	"github.com/ccrun/ccrun/pull/ref"
 	"github.com/ccrun/ccrun/pull/store"
+	"github.com/ccrun/ccrun/pull/store/full"
 	"github.com/opencontainers/go-digest"
 	"go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/docker"
@@ -45,7 +46,7 @@ type Options struct {
 // not fetched again. On failure nothing new stays in the store: no image record,
 // and the layers the pull added are deleted (unless another pull may be using
 // them).
-func Image(ctx context.Context, st *store.Store, r ref.Ref, o Options) (id string, err error) {
+func Image(ctx context.Context, st *full.Store, r ref.Ref, o Options) (id string, err error) {
 	src, err := source(r)
 	if err != nil {
 		return "", fmt.Errorf("pull %s: %w", r, err)
@@ -115,7 +116,7 @@ func (o Options) systemContext(tmp string) *types.SystemContext {
 }
 
 // copyImage runs containers/image's copy into the store under r's name.
-func copyImage(ctx context.Context, st *store.Store, src types.ImageReference, r ref.Ref, sys *types.SystemContext, progress io.Writer) (_ string, err error) {
+func copyImage(ctx context.Context, st *full.Store, src types.ImageReference, r ref.Ref, sys *types.SystemContext, progress io.Writer) (_ string, err error) {
 	n, err := named(r)
 	if err != nil {
 		return "", err
@@ -185,7 +186,7 @@ func credentials(sys *types.SystemContext, r ref.Ref, e Env) error {
 // source holds now: the store has a manifest of the same digest. Only local
 // sources are looked at (reading their manifest costs a file read); for a
 // registry, which would cost a round trip, ok is false.
-func Stored(ctx context.Context, st *store.Store, r ref.Ref) (id string, ok bool, err error) {
+func Stored(ctx context.Context, st *full.Store, r ref.Ref) (id string, ok bool, err error) {
 	if !r.Local() {
 		return "", false, nil
 	}

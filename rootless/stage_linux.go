@@ -8,12 +8,12 @@ import (
 
 // The init stage (P2), which ccrun re-executes itself for, is dispatched here, in
 // this package's init function, rather than in main: Go initialises packages in
-// import-path order as their imports are ready, so this runs before most of the
-// ~250 packages that containers/storage and D-Bus bring in have initialised, and
-// the init, which does not use them, does not pay for them (see
+// import-path order as their imports are ready, so this runs before the
+// packages that D-Bus, the store and the CLI bring in have initialised, and the
+// init, which does not use them, does not pay for them (see
 // `GODEBUG=inittrace=1 ccrun ...`). The same goes for the remover (see
-// RemoveAll). Neither returns. (The --init reaper is a
-// program of its own: see package reaper.)
+// RemoveAll). Neither returns. (The --init reaper is a program of its own: see
+// package reaper.)
 //
 // The init runs on one P (GOMAXPROCS=1 in the environment it is started with,
 // see stageEnv): its work is a sequence of system calls, and more Ps only make

@@ -1,7 +1,8 @@
 // Command ccrun-pull is the part of ccrun that copies images from registries and
-// image archives into the store, and stores registry credentials. It links
-// containers/image, which ccrun itself does not: ccrun embeds this program and
-// runs it only when it must (see pull/program). It is not meant to be run by hand.
+// image archives into the store, lists and removes images, and stores registry
+// credentials. It links containers/image and containers/storage, which ccrun
+// itself does not: ccrun embeds this program and runs it only when it must
+// (see pull/program). It is not meant to be run by hand.
 package main
 
 import (
@@ -17,7 +18,7 @@ import (
 
 	"github.com/ccrun/ccrun/pull"
 	"github.com/ccrun/ccrun/pull/program"
-	"github.com/ccrun/ccrun/pull/store"
+	"github.com/ccrun/ccrun/pull/store/full"
 )
 
 func main() {
@@ -33,12 +34,12 @@ func handle(req program.Request) program.Reply {
 	ctx := context.Background()
 	switch req.Op {
 	case program.OpPull:
-		return withStore(req, func(st *store.Store) program.Reply {
+		return withStore(req, func(st *full.Store) program.Reply {
 			id, err := pull.Image(ctx, st, req.Ref, options(req))
 			return reply(program.Reply{ID: id}, err, req.Ref.Registry())
 		})
 	case program.OpCurrent:
-		return withStore(req, func(st *store.Store) program.Reply {
+		return withStore(req, func(st *full.Store) program.Reply {
 			id, current, err := pull.Stored(ctx, st, req.Ref)
 			return reply(program.Reply{ID: id, Current: current}, err, "")
 		})
@@ -49,6 +50,20 @@ func handle(req program.Request) program.Reply {
 			return program.Reply{Error: err.Error()} // a refused password needs no hint
 		}
 		return reply(program.Reply{File: file}, err, req.Registry)
+	case program.OpImages:
+		return withStore(req, func(st *full.Store) program.Reply {
+			imgs, err := st.Images()
+			return reply(program.Reply{Images: imgs}, err, "")
+		})
+	case program.OpRemove:
+		return withStore(req, func(st *full.Store) program.Reply { return removeImages(st, req) })
+	case program.OpPrune:
+		return withStore(req, func(st *full.Store) program.Reply {
+			deleted, err := st.Prune(req.All)
+			r := reply(program.Reply{}, err, "")
+			r.Deleted = deleted
+			return r
+		})
 	case program.OpLogout:
 		file, err := pull.Logout(req.Registry, authEnv(req))
 		r := reply(program.Reply{File: file}, err, "")
@@ -59,14 +74,14 @@ func handle(req program.Request) program.Reply {
 }
 
 // withStore opens the store the request names for f, and closes it.
-func withStore(req program.Request, f func(*store.Store) program.Reply) program.Reply {
-	st, err := store.Open(req.Store)
+func withStore(req program.Request, f func(*full.Store) program.Reply) program.Reply {
+	st, err := full.Open(req.Store)
 	if err != nil {
 		return program.Reply{Error: err.Error()}
 	}
 	r := f(st)
 	if err := st.Close(); err != nil && r.Error == "" {
-		r = program.Reply{Error: err.Error()}
+		r.Error, r.Hint = err.Error(), ""
 	}
 	return r
 }

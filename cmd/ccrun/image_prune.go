@@ -1,10 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/pflag"
+
+	"github.com/ccrun/ccrun/pull/program"
 )
 
 var imagePruneCommand = &command{
@@ -31,14 +32,15 @@ func imagePruneFlags(fs *pflag.FlagSet) func(*globals, []string) error {
 		if len(args) > 0 {
 			return usagef("image prune takes no arguments")
 		}
-		st, err := openStore(g)
+		req, err := storeRequest(g, program.OpPrune)
 		if err != nil {
 			return err
 		}
-		deleted, err := st.Prune(*all)
-		for _, id := range deleted {
+		req.All = *all
+		reply, err := runProgram(g, req)
+		for _, id := range reply.Deleted {
 			fmt.Println("Deleted:", id)
 		}
-		return errors.Join(err, st.Close())
+		return err
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/ccrun/ccrun/pull/program"
 	"github.com/ccrun/ccrun/pull/store"
 )
 
@@ -43,14 +43,15 @@ func imagesFlags(fs *pflag.FlagSet) func(*globals, []string) error {
 		if *format != "" && *format != "json" {
 			return usagef("--format %s: only json is supported", *format)
 		}
-		st, err := openStore(g)
+		req, err := storeRequest(g, program.OpImages)
 		if err != nil {
 			return err
 		}
-		imgs, err := st.Images()
-		if err = errors.Join(err, st.Close()); err != nil {
+		reply, err := runProgram(g, req)
+		if err != nil {
 			return err
 		}
+		imgs := reply.Images
 		switch {
 		case *format == "json":
 			return writeImagesJSON(os.Stdout, imgs)

@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
-	"go.podman.io/storage/pkg/reexec"
 
 	"github.com/ccrun/ccrun/rootless"
 )
@@ -21,14 +20,10 @@ import (
 var version = "dev"
 
 func main() {
-	// ccrun's own re-executed stages (the init, the --init reaper) never get
-	// here: package rootless dispatches them from its init function, before the
-	// packages they do not need are initialised (see rootless/stage_linux.go).
-	//
-	// containers/storage re-executes ccrun to unpack layers in a chroot.
-	if reexec.Init() {
-		return
-	}
+	// ccrun's own re-executed stages (the init, the remover) never get here:
+	// package rootless dispatches them from its init function (see
+	// rootless/stage_linux.go).
+
 	// ccrun's own work is sequential: a run is a chain of system calls and waits,
 	// and copying images, the one parallel job, is the pull program's. With a P per
 	// CPU the Go scheduler keeps waking threads that find nothing to do. One P

@@ -4,10 +4,8 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
-	"github.com/sirupsen/logrus"
 	"github.com/spf13/pflag"
 
 	"github.com/ccrun/ccrun/pull/program"
@@ -79,9 +77,6 @@ func pullFlags(fs *pflag.FlagSet) func(*globals, []string) error {
 		if err != nil {
 			return err
 		}
-		if err := st.Close(); err != nil {
-			return err
-		}
 		id, err := pullImage(g, &p, st.Paths(), r)
 		if err != nil {
 			return err
@@ -151,13 +146,9 @@ func runProgram(g *globals, req program.Request) (program.Reply, error) {
 }
 
 // openStore opens the image store where the global flags, or the defaults for
-// this user, say it is.
-func openStore(g *globals) (*store.Store, error) { return openStoreWith(g, store.Open) }
-
-// openStoreWith is openStore with the way to open it (store.Open, or
-// store.OpenReadOnly).
-func openStoreWith(g *globals, open func(store.Paths) (*store.Store, error)) (*store.Store, error) {
-	quietLibraries(g.Debug, os.Stderr)
+// this user, say it is, with ccrun's own reader (package store): what needs
+// containers/storage is the pull program's (see storeRequest).
+func openStore(g *globals) (*store.Store, error) {
 	p, err := store.DefaultPaths(store.Env{Rootless: rootlessMode(), UID: hostUID(), Getenv: os.Getenv})
 	if err == nil {
 		p, err = p.Override(g.Root, g.RunRoot)
@@ -165,19 +156,19 @@ func openStoreWith(g *globals, open func(store.Paths) (*store.Store, error)) (*s
 	if err != nil {
 		return nil, err
 	}
-	st, err := open(p)
+	st, err := store.Open(p)
 	if store.IsNotPrivate(err) {
 		return nil, withHint(err, "another user may have planted it: remove it, or set XDG_RUNTIME_DIR or --runroot to a directory of your own")
 	}
 	return st, err
 }
 
-// quietLibraries keeps containers/storage, which logs with logrus, to its
-// warnings, or everything with --debug.
-func quietLibraries(debug bool, w io.Writer) {
-	logrus.SetOutput(w)
-	logrus.SetLevel(logrus.WarnLevel)
-	if debug {
-		logrus.SetLevel(logrus.DebugLevel)
+// storeRequest is a request for op to the pull program, on the store the
+// global flags name (opened first for its checks, as openStore does).
+func storeRequest(g *globals, op string) (program.Request, error) {
+	st, err := openStore(g)
+	if err != nil {
+		return program.Request{}, err
 	}
+	return program.Request{Op: op, Store: st.Paths(), Rootless: rootlessMode(), Debug: g.Debug}, nil
 }

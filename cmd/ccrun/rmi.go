@@ -1,13 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/pflag"
 
-	"github.com/ccrun/ccrun/pull/ref"
-	"github.com/ccrun/ccrun/pull/store"
+	"github.com/ccrun/ccrun/pull/program"
 )
 
 var rmiCommand = &command{
@@ -37,77 +35,22 @@ func rmiFlags(fs *pflag.FlagSet) func(*globals, []string) error {
 		if len(args) == 0 && !*all || len(args) > 0 && *all {
 			return usagef("rmi takes images, or -a")
 		}
-		st, err := openStore(g)
+		req, err := storeRequest(g, program.OpRemove)
 		if err != nil {
 			return err
 		}
-		if *all {
-			args, err = allImageIDs(st)
-		}
-		var errs []error
-		if err == nil {
-			for _, a := range args {
-				errs = append(errs, removeImage(st, a, *force))
+		req.Images, req.All, req.Force = args, *all, *force
+		// The program removes what it can and reports every failure: what it
+		// removed is printed, the docker way, before the failures.
+		reply, err := runProgram(g, req)
+		for _, r := range reply.Removals {
+			for _, n := range r.Untagged {
+				fmt.Println("Untagged:", n)
+			}
+			if r.Deleted != "" {
+				fmt.Println("Deleted:", r.Deleted)
 			}
 		}
-		return errors.Join(append(errs, err, st.Close())...)
-	}
-}
-
-func allImageIDs(st *store.Store) ([]string, error) {
-	imgs, err := st.Images()
-	var ids []string
-	for _, img := range imgs {
-		ids = append(ids, img.ID)
-	}
-	return ids, err
-}
-
-// removeImage removes one image as the user named it, and says what it did
-// the docker way (Untagged:, Deleted:).
-func removeImage(st *store.Store, arg string, force bool) error {
-	img, name, err := findImage(st, arg)
-	if err != nil {
 		return err
 	}
-	r, err := st.Remove(img, name, force)
-	for _, n := range r.Untagged {
-		fmt.Println("Untagged:", n)
-	}
-	if r.Deleted != "" {
-		fmt.Println("Deleted:", r.Deleted)
-	}
-	return err
-}
-
-// findImage looks arg up as an image id (or unique prefix) first, then as a
-// reference. It returns the name the user meant, or "" for an id.
-func findImage(st *store.Store, arg string) (*store.Image, string, error) {
-	if looksLikeID(arg) {
-		if img, err := st.Lookup(arg); err == nil {
-			return img, "", nil
-		}
-	}
-	r, err := ref.Parse(arg)
-	if err != nil {
-		return nil, "", err
-	}
-	img, err := st.Lookup(r.StoreName())
-	if err != nil {
-		return nil, "", err
-	}
-	return img, r.StoreName(), nil
-}
-
-// looksLikeID: at least 3 lower-case hex digits, as an id prefix must be.
-func looksLikeID(s string) bool {
-	if len(s) < 3 || len(s) > 64 {
-		return false
-	}
-	for _, c := range s {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }

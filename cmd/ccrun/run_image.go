@@ -37,15 +37,13 @@ type imageConfig struct {
 // creates container id of it: a directory of ccrun's with its own upper and work
 // directories over the image's shared layers, and the overlay mount the init
 // will make of them. It first deletes the --rm containers whose ccrun was killed.
-// The store is closed before the container starts: the container needs nothing
-// more of it, and Release only its own directory.
 //
-// The store is opened read-only, without containers/storage (see
-// store.OpenReadOnly): a run only reads it, in the process you started, outside
-// any user namespace; a pull is the pull program's. A container directory that
+// The store is read by ccrun itself, without containers/storage (see package
+// store): a run only reads it, in the process you started, outside any user
+// namespace; a pull is the pull program's. A container directory that
 // holds what only a user namespace's root can delete is deleted from one.
 func imageContainer(g *globals, o *runOptions, id string) (*imageContainerInfo, error) {
-	st, err := openStoreWith(g, store.OpenReadOnly)
+	st, err := openStore(g)
 	if err != nil {
 		return nil, err
 	}
@@ -56,14 +54,7 @@ func imageContainer(g *globals, o *runOptions, id string) (*imageContainerInfo, 
 	if ids != nil {
 		st.RemoveWith(func(dir string) error { return rootless.RemoveAll(dir, ids.Write) })
 	}
-	ic, err := createFromImage(g, st, o, id)
-	if cerr := st.Close(); cerr != nil {
-		if ic != nil {
-			cerr = errors.Join(cerr, ic.Release(true))
-		}
-		return nil, errors.Join(err, cerr)
-	}
-	return ic, err
+	return createFromImage(g, st, o, id)
 }
 
 // createFromImage is imageContainer on an open store.
@@ -118,7 +109,7 @@ func overlayRoot(c *store.Container) overlay.Root {
 // the pull program's (see pull/program); an image in the store costs no more
 // than a lookup. It returns the image and the name it was found by.
 func runImage(g *globals, st *store.Store, o *runOptions) (*store.Image, string, error) {
-	if looksLikeID(o.image) {
+	if ref.LooksLikeID(o.image) {
 		if img, err := st.Lookup(o.image); err == nil {
 			return img, img.ID, nil
 		}

@@ -114,14 +114,3 @@ func TestMergeProcessRefuses(t *testing.T) {
 		})
 	}
 }
-
-func TestLooksLikeID(t *testing.T) {
-	for s, want := range map[string]bool{
-		"3f57d9401f8d": true, "abc": true, strings.Repeat("a", 64): true,
-		"ab": false, "busybox": false, "ABC123": false, strings.Repeat("a", 65): false, "abc:1": false,
-	} {
-		if got := looksLikeID(s); got != want {
-			t.Errorf("looksLikeID(%q) = %v, want %v", s, got, want)
-		}
-	}
-}

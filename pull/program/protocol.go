@@ -16,6 +16,14 @@ const (
 	OpLogin = "login"
 	// OpLogout removes the stored credentials for Registry.
 	OpLogout = "logout"
+	// OpImages replies with the store's images and their sizes (ccrun images).
+	OpImages = "images"
+	// OpRemove removes the Images named, or with All every image (ccrun rmi),
+	// and replies with what it removed.
+	OpRemove = "rmi"
+	// OpPrune deletes the dangling images, or with All every image no
+	// container uses, then the layers no image uses (ccrun image prune).
+	OpPrune = "prune"
 )
 
 // Request is one operation and everything it needs: the program reads no flags.
@@ -36,6 +44,15 @@ type Request struct {
 	UserAgent string `json:"userAgent,omitempty"`
 	Debug     bool   `json:"debug,omitempty"`
 
+	// Images are the images to remove as the user named them: names, ids or
+	// unique id prefixes (OpRemove).
+	Images []string `json:"images,omitempty"`
+	// All: every image (OpRemove), every unused one (OpPrune).
+	All bool `json:"all,omitempty"`
+	// Force: also remove stopped containers of the images, and an image with
+	// several names given by id (OpRemove).
+	Force bool `json:"force,omitempty"`
+
 	Registry string `json:"registry,omitempty"`
 	Username string `json:"username,omitempty"`
 	Password string `json:"password,omitempty"`
@@ -47,6 +64,12 @@ type Reply struct {
 	ID string `json:"id,omitempty"`
 	// Current: the stored image is the source's current one (OpCurrent).
 	Current bool `json:"current,omitempty"`
+	// Images are the store's images, newest first (OpImages).
+	Images []store.Image `json:"images,omitempty"`
+	// Removals say what OpRemove did, image by image, in the order given.
+	Removals []store.Removal `json:"removals,omitempty"`
+	// Deleted are the ids of the images OpPrune deleted.
+	Deleted []string `json:"deleted,omitempty"`
 	// File is the credentials file written (OpLogin, OpLogout).
 	File string `json:"file,omitempty"`
 	// Error is why the operation failed, Hint how to fix it when that is known.

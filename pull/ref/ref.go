@@ -137,3 +137,18 @@ func (r Ref) Registry() string {
 	}
 	return Domain(r.Name)
 }
+
+// LooksLikeID says whether s could be an image id or a unique prefix of one,
+// which ccrun looks up before it reads s as a reference: 3 to 64 lower-case
+// hex digits.
+func LooksLikeID(s string) bool {
+	if len(s) < 3 || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}

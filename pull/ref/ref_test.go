@@ -156,3 +156,14 @@ func TestNormalizeRegistry(t *testing.T) {
 		}
 	}
 }
+
+func TestLooksLikeID(t *testing.T) {
+	for s, want := range map[string]bool{
+		"3f57d9401f8d": true, "abc": true, strings.Repeat("a", 64): true,
+		"ab": false, "busybox": false, "ABC123": false, strings.Repeat("a", 65): false, "abc:1": false,
+	} {
+		if got := LooksLikeID(s); got != want {
+			t.Errorf("LooksLikeID(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

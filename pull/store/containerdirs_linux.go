@@ -46,11 +46,11 @@ func (d containerDirs) lockPath() string { return d.root + ".lock" }
 // lock takes the directory-wide lock, shared (unix.LOCK_SH) or exclusive
 // (unix.LOCK_EX), waiting for it; unlock drops it.
 func (d containerDirs) lock(how int) (unlock func() error, err error) {
-	f, err := openLock(d.lockPath())
+	f, err := OpenLock(d.lockPath())
 	if err != nil {
 		return nil, fmt.Errorf("lock containers: %w", err)
 	}
-	if err := flock(f, how); err != nil {
+	if err := Flock(f, how); err != nil {
 		return nil, errors.Join(fmt.Errorf("lock containers: %w", err), f.Close())
 	}
 	return f.Close, nil
@@ -97,9 +97,9 @@ func lockNew(dir string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	ok, err := tryLock(f)
+	ok, err := TryLock(f)
 	if err == nil && !ok {
-		err = errRunning
+		err = ErrRunning
 	}
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("lock: %w", err), f.Close())
@@ -189,8 +189,8 @@ func (d containerDirs) list() ([]entry, error) {
 	return out, nil
 }
 
-// errRunning: the container's supervisor holds its liveness lock.
-var errRunning = errors.New("container is running")
+// ErrRunning: the container's supervisor holds its liveness lock.
+var ErrRunning = errors.New("container is running")
 
 // removeStopped deletes container id unless its supervisor is alive. A
 // container already gone is no error.
@@ -202,8 +202,8 @@ func (d containerDirs) removeStopped(id string) error {
 	}
 	if err == nil {
 		var free bool
-		if free, err = tryLock(f); err == nil && !free {
-			err = errRunning
+		if free, err = TryLock(f); err == nil && !free {
+			err = ErrRunning
 		}
 		if err == nil {
 			err = d.removeTree(dir)
@@ -252,7 +252,7 @@ func (d containerDirs) cleanDead() error {
 	}
 	var errs []error
 	for _, id := range dead {
-		if err := d.removeStopped(id); !errors.Is(err, errRunning) {
+		if err := d.removeStopped(id); !errors.Is(err, ErrRunning) {
 			errs = append(errs, err)
 		}
 	}
@@ -277,7 +277,7 @@ func (d containerDirs) users() (map[string][]string, error) {
 			if err == nil {
 				continue
 			}
-			if !errors.Is(err, errRunning) {
+			if !errors.Is(err, ErrRunning) {
 				errs = append(errs, err)
 			}
 		}

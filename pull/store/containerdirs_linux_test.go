@@ -79,8 +79,8 @@ func TestCreateContainerDir(t *testing.T) {
 	if err != nil || len(es) != 1 || es[0].rec == nil || es[0].rec.ImageID != img || !es[0].rec.Remove {
 		t.Fatalf("list = %+v, %v", es, err)
 	}
-	if err := d.removeStopped(id); !errors.Is(err, errRunning) {
-		t.Errorf("removeStopped of a running container: %v, want errRunning", err)
+	if err := d.removeStopped(id); !errors.Is(err, ErrRunning) {
+		t.Errorf("removeStopped of a running container: %v, want ErrRunning", err)
 	}
 	if err := lock.Close(); err != nil {
 		t.Fatal(err)

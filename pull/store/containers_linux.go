@@ -186,61 +186,24 @@ func (st *Store) Release(c *Container, remove bool) error { return c.Release(rem
 
 // CleanDead deletes the --rm containers whose supervisor died without deleting
 // them: those whose liveness lock nobody holds. It takes no lock and writes
-// nothing when there are none, as on every run.
-//
-// On a store opened read-only it cleans ccrun's own containers only: the
-// legacy ones (legacy_linux.go) are containers/storage containers, which only
-// containers/storage can delete. They are then left to rmi and image prune,
-// which open the full store and delete the dead ones on their way (users).
-func (st *Store) CleanDead() error {
-	err := st.containers().cleanDead()
-	if st.s == nil {
-		return err
-	}
-	return errors.Join(err, st.cleanDeadLegacy())
+// nothing when there are none, as on every run. (full.Store.CleanDead also
+// deletes the dead legacy ones: see package full.)
+func (st *Store) CleanDead() error { return st.containers().cleanDead() }
+
+// LockContainers takes the containers lock exclusively, for rmi and image
+// prune: while they hold it no container is being created, so the containers
+// they find (ContainerUsers) are all there are, and none of an image they
+// delete can appear (see containerDirs).
+func (st *Store) LockContainers() (unlock func() error, err error) {
+	return st.containers().lock(unix.LOCK_EX)
 }
 
-// user is a container that uses an image: ccrun's own, or a containers/storage
-// container made by an earlier ccrun (legacy).
-type user struct {
-	id     string
-	legacy bool
-}
+// ContainerUsers maps image ids to ccrun's containers of each, running or
+// stopped, deleting on the way dead --rm containers and directories a crashed
+// creation left without a record.
+// Must be called with the containers lock held (LockContainers).
+func (st *Store) ContainerUsers() (map[string][]string, error) { return st.containers().users() }
 
-// users maps image ids to their containers, deleting on the way dead --rm
-// containers (see containerDirs.users).
-// Must be called with the containers lock held exclusively.
-func (st *Store) users() (map[string][]user, error) {
-	if err := st.full("list containers"); err != nil {
-		return nil, err
-	}
-	ours, err := st.containers().users()
-	if err != nil {
-		return nil, err
-	}
-	if err := st.cleanDeadLegacy(); err != nil {
-		return nil, err
-	}
-	out := map[string][]user{}
-	for img, ids := range ours {
-		for _, id := range ids {
-			out[img] = append(out[img], user{id: id})
-		}
-	}
-	legacy, err := st.s.Containers()
-	if err != nil {
-		return nil, fmt.Errorf("list containers: %w", err)
-	}
-	for _, c := range legacy {
-		out[c.ImageID] = append(out[c.ImageID], user{id: c.ID, legacy: true})
-	}
-	return out, nil
-}
-
-// removeStopped deletes container u unless it is running.
-func (st *Store) removeStopped(u user) error {
-	if u.legacy {
-		return st.removeLegacy(u.id)
-	}
-	return st.containers().removeStopped(u.id)
-}
+// RemoveStopped deletes container id unless its supervisor is alive
+// (ErrRunning). A container already gone is no error.
+func (st *Store) RemoveStopped(id string) error { return st.containers().removeStopped(id) }

@@ -11,7 +11,7 @@ import (
 
 // openLock opens (creating) a lock file. The descriptor is close-on-exec, so the
 // container's processes never inherit it and only this process's death frees it.
-func openLock(path string) (*os.File, error) {
+func OpenLock(path string) (*os.File, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create lock directory: %w", err)
 	}
@@ -22,8 +22,8 @@ func openLock(path string) (*os.File, error) {
 	return f, nil
 }
 
-// flock applies a flock(2) operation, retrying when a signal interrupts it.
-func flock(f *os.File, how int) error {
+// Flock applies a flock(2) operation, retrying when a signal interrupts it.
+func Flock(f *os.File, how int) error {
 	for {
 		err := unix.Flock(int(f.Fd()), how)
 		if !errors.Is(err, unix.EINTR) {
@@ -32,9 +32,9 @@ func flock(f *os.File, how int) error {
 	}
 }
 
-// tryLock takes an exclusive lock without waiting; false means someone holds it.
-func tryLock(f *os.File) (bool, error) {
-	err := flock(f, unix.LOCK_EX|unix.LOCK_NB)
+// TryLock takes an exclusive lock without waiting; false means someone holds it.
+func TryLock(f *os.File) (bool, error) {
+	err := Flock(f, unix.LOCK_EX|unix.LOCK_NB)
 	if errors.Is(err, unix.EWOULDBLOCK) {
 		return false, nil
 	}

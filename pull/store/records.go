@@ -14,8 +14,6 @@ import (
 	"syscall"
 	"time"
 	"unicode/utf8"
-
-	"github.com/opencontainers/go-digest"
 )
 
 // A run reads containers/storage's records itself rather than through the
@@ -167,7 +165,7 @@ func indexImages(b []byte) (*imageIndex, error) {
 func (r *imageRecord) digests() ([]string, error) {
 	var out []string
 	if r.Digest != "" {
-		if err := digest.Digest(r.Digest).Validate(); err != nil {
+		if err := validDigest(r.Digest); err != nil {
 			return nil, fmt.Errorf("image %s: digest %q: %w", r.ID, r.Digest, err)
 		}
 		out = append(out, r.Digest)
@@ -181,7 +179,7 @@ func (r *imageRecord) digests() ([]string, error) {
 	slices.Sort(keys)
 	for _, k := range keys {
 		d := r.BigDataDigests[k]
-		if err := digest.Digest(d).Validate(); err != nil {
+		if err := validDigest(d); err != nil {
 			return nil, fmt.Errorf("image %s: digest %q of %q: %w", r.ID, d, k, err)
 		}
 		if !slices.Contains(out, d) {
@@ -189,6 +187,28 @@ func (r *imageRecord) digests() ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// digestHexLen is the length of the hex encoding of each digest algorithm the
+// library accepts (go-digest's Available algorithms).
+var digestHexLen = map[string]int{"sha256": 64, "sha384": 96, "sha512": 128}
+
+// validDigest checks d as go-digest's Digest.Validate does, which the library
+// runs on every digest it loads: algorithm:hex, the algorithm one it knows, the
+// hex lower-case and as long as the algorithm's sum. (go-digest compiles its
+// regular expressions at package init, a cost every start of ccrun would pay.)
+func validDigest(d string) error {
+	alg, hex, ok := strings.Cut(d, ":")
+	n, known := digestHexLen[alg]
+	switch {
+	case !ok || alg == "" || hex == "":
+		return errors.New("invalid digest format")
+	case !known:
+		return errors.New("unsupported digest algorithm")
+	case len(hex) != n || !isHex(hex):
+		return errors.New("invalid checksum digest length or characters")
+	}
+	return nil
 }
 
 // lookup finds an image as the library's Store.Image does (imageStore.lookup):

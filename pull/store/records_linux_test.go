@@ -12,6 +12,7 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 	"go.podman.io/storage"
+	"go.podman.io/storage/types"
 )
 
 // These tests build stores through containers/storage and check that ccrun's
@@ -47,17 +48,12 @@ func newFixture(t *testing.T) fixture {
 		aConfig: []byte(`{"os":"linux","architecture":"amd64","config":{"User":"1:2","Env":["A=1"],"Cmd":["/bin/true"],"WorkingDir":"/w"}}`),
 		oddKeys: []string{"plain.key1", "UPPER", "a/b", "é", "café", "ab:", "sha256:", "manifest"},
 	}
-	st, err := Open(f.paths)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := st.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}()
+	lib := library(t, f.paths)
+	// Free, not Shutdown: it also drops the store from the library's cache of
+	// open stores, so openBoth loads it afresh from disk.
+	defer lib.Free()
 	layer := func(parent string) string {
-		l, err := st.s.CreateLayer("", parent, nil, "", false, nil)
+		l, err := lib.CreateLayer("", parent, nil, "", false, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,7 +76,7 @@ func newFixture(t *testing.T) fixture {
 		{f.b, []string{"localhost/b:1", "abc1"}, bTop, storage.ImageOptions{Digest: digest.Digest(f.bDigest)}},
 		{f.c, []string{f.a, "localhost/c:1"}, f.baseName, storage.ImageOptions{}},
 	} {
-		if _, err := st.s.CreateImage(img.id, img.names, img.top, "", &img.opts); err != nil {
+		if _, err := lib.CreateImage(img.id, img.names, img.top, "", &img.opts); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -90,30 +86,38 @@ func newFixture(t *testing.T) fixture {
 		items[k] = []byte("item " + k)
 	}
 	for k, v := range items {
-		if err := st.s.SetImageBigData(f.a, k, v, byDigest); err != nil {
+		if err := lib.SetImageBigData(f.a, k, v, byDigest); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return f
 }
 
-// openBoth opens the fixture's store with containers/storage (loading it
-// afresh from disk, as another process would) and read-only.
-func openBoth(t *testing.T, p Paths) (full, ro *Store) {
+// library opens the store at p with containers/storage, as package full does
+// (which this package's tests cannot import: it imports this package).
+func library(t *testing.T, p Paths) storage.Store {
 	t.Helper()
-	full, err := Open(p)
+	lib, err := storage.GetStore(types.StoreOptions{
+		GraphRoot: p.GraphRoot, RunRoot: p.RunRoot, GraphDriverName: "overlay",
+		GraphDriverOptions: []string{"overlay.skip_mount_home=true"},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := full.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	if ro, err = OpenReadOnly(p); err != nil {
+	return lib
+}
+
+// openBoth opens the fixture's store with containers/storage (loading it
+// afresh from disk, as another process would) and with ccrun's own reader.
+func openBoth(t *testing.T, p Paths) (lib storage.Store, st *Store) {
+	t.Helper()
+	lib = library(t, p)
+	t.Cleanup(func() { lib.Free() })
+	st, err := Open(p)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return full, ro
+	return lib, st
 }
 
 // sameImage compares what Lookup found with what the library's Store.Image did.
@@ -130,7 +134,7 @@ func sameImage(got *Image, want *storage.Image) bool {
 // unique id prefix; nothing for an ambiguous prefix or an unknown name.
 func TestLookupAgreesWithContainersStorage(t *testing.T) {
 	f := newFixture(t)
-	full, ro := openBoth(t, f.paths)
+	lib, ro := openBoth(t, f.paths)
 	names := []string{
 		"localhost/a:1", "localhost/a:2", "localhost/b:1", "localhost/c:1",
 		f.a, f.b, f.c, // a's id is also c's name: the id wins
@@ -140,18 +144,16 @@ func TestLookupAgreesWithContainersStorage(t *testing.T) {
 		"c", "localhost/none:1", "ABC1", "localhost/a", "",
 	}
 	for _, name := range names {
-		want, werr := full.s.Image(name)
+		want, werr := lib.Image(name)
 		if werr != nil && !errors.Is(werr, storage.ErrImageUnknown) {
 			t.Fatal(werr)
 		}
-		for mode, st := range map[string]*Store{"full": full, "read-only": ro} {
-			got, err := st.Lookup(name)
-			switch {
-			case werr != nil && !errors.Is(err, ErrUnknownImage):
-				t.Errorf("%s: Lookup(%q) = %+v, %v; containers/storage knows no such image", mode, name, got, err)
-			case werr == nil && (err != nil || !sameImage(got, want)):
-				t.Errorf("%s: Lookup(%q) = %+v, %v; containers/storage finds %+v", mode, name, got, err, want)
-			}
+		got, err := ro.Lookup(name)
+		switch {
+		case werr != nil && !errors.Is(err, ErrUnknownImage):
+			t.Errorf("Lookup(%q) = %+v, %v; containers/storage knows no such image", name, got, err)
+		case werr == nil && (err != nil || !sameImage(got, want)):
+			t.Errorf("Lookup(%q) = %+v, %v; containers/storage finds %+v", name, got, err, want)
 		}
 	}
 	for name, want := range map[string]string{
@@ -161,23 +163,21 @@ func TestLookupAgreesWithContainersStorage(t *testing.T) {
 		"localhost/a@" + f.bDigest: "",
 	} {
 		if want != "" {
-			imgs, err := full.s.ImagesByDigest(digest.Digest(strings.SplitN(name, "@", 2)[1]))
+			imgs, err := lib.ImagesByDigest(digest.Digest(strings.SplitN(name, "@", 2)[1]))
 			if err != nil || !slices.ContainsFunc(imgs, func(i *storage.Image) bool { return i.ID == want }) {
 				t.Fatalf("containers/storage does not find %.8s by the digest of %s: %v", want, name, err)
 			}
 		}
-		for mode, st := range map[string]*Store{"full": full, "read-only": ro} {
-			got, err := st.Lookup(name)
-			if want == "" && !errors.Is(err, ErrUnknownImage) || want != "" && (err != nil || got.ID != want) {
-				t.Errorf("%s: Lookup(%s) = %+v, %v; want %.8q", mode, name, got, err, want)
-			}
+		got, err := ro.Lookup(name)
+		if want == "" && !errors.Is(err, ErrUnknownImage) || want != "" && (err != nil || got.ID != want) {
+			t.Errorf("Lookup(%s) = %+v, %v; want %.8q", name, got, err, want)
 		}
 	}
-	want, err := full.s.Images()
+	want, err := lib.Images()
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ro.images()
+	got, err := ro.Images()
 	if err != nil || len(got) != len(want) {
 		t.Fatalf("images() = %d images, %v; containers/storage lists %d", len(got), err, len(want))
 	}
@@ -193,9 +193,9 @@ func TestLookupAgreesWithContainersStorage(t *testing.T) {
 // the config is the library's, byte for byte.
 func TestImageConfigAgreesWithContainersStorage(t *testing.T) {
 	f := newFixture(t)
-	full, ro := openBoth(t, f.paths)
+	lib, ro := openBoth(t, f.paths)
 	for _, k := range append([]string{"sha256:" + f.a, "manifest-" + f.aDigest}, f.oddKeys...) {
-		want, err := full.s.ImageBigData(f.a, k)
+		want, err := lib.ImageBigData(f.a, k)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,33 +207,31 @@ func TestImageConfigAgreesWithContainersStorage(t *testing.T) {
 	if err := json.Unmarshal(f.aConfig, &want); err != nil {
 		t.Fatal(err)
 	}
-	for mode, st := range map[string]*Store{"full": full, "read-only": ro} {
-		for _, name := range []string{f.a, "localhost/a:2", f.a[:8]} {
-			raw, err := st.imageConfig(name)
-			if err != nil || string(raw) != string(f.aConfig) {
-				t.Errorf("%s: config of %s = %q, %v; want %q", mode, name, raw, err, f.aConfig)
-			}
-			got, err := st.ImageConfig(name)
-			if err != nil || got.Config.User != "1:2" || got.Config.WorkingDir != "/w" || !slices.Equal(got.Config.Cmd, want.Config.Cmd) || !slices.Equal(got.Config.Env, want.Config.Env) {
-				t.Errorf("%s: ImageConfig(%s) = %+v, %v; want %+v", mode, name, got, err, want)
-			}
+	for _, name := range []string{f.a, "localhost/a:2", f.a[:8]} {
+		raw, err := ro.imageConfig(name)
+		if err != nil || string(raw) != string(f.aConfig) {
+			t.Errorf("config of %s = %q, %v; want %q", name, raw, err, f.aConfig)
 		}
-		if _, err := full.s.ImageBigData(f.b, "sha256:"+f.b); err == nil {
-			t.Fatal("containers/storage has a config for b")
+		got, err := ro.ImageConfig(name)
+		if err != nil || got.Config.User != "1:2" || got.Config.WorkingDir != "/w" || !slices.Equal(got.Config.Cmd, want.Config.Cmd) || !slices.Equal(got.Config.Env, want.Config.Env) {
+			t.Errorf("ImageConfig(%s) = %+v, %v; want %+v", name, got, err, want)
 		}
-		if got, err := st.ImageConfig(f.b); err == nil {
-			t.Errorf("%s: ImageConfig of an image without one = %+v", mode, got)
-		}
-		if _, err := st.ImageConfig("localhost/none:1"); !errors.Is(err, ErrUnknownImage) {
-			t.Errorf("%s: ImageConfig of an unknown image: %v, want ErrUnknownImage", mode, err)
-		}
+	}
+	if _, err := lib.ImageBigData(f.b, "sha256:"+f.b); err == nil {
+		t.Fatal("containers/storage has a config for b")
+	}
+	if got, err := ro.ImageConfig(f.b); err == nil {
+		t.Errorf("ImageConfig of an image without one = %+v", got)
+	}
+	if _, err := ro.ImageConfig("localhost/none:1"); !errors.Is(err, ErrUnknownImage) {
+		t.Errorf("ImageConfig of an unknown image: %v, want ErrUnknownImage", err)
 	}
 }
 
 // driverDirs are the layer directories the overlay driver reports for layer id.
-func driverDirs(t *testing.T, st *Store, id string) ([]string, error) {
+func driverDirs(t *testing.T, lib storage.Store, id string) ([]string, error) {
 	t.Helper()
-	drv, err := st.s.GraphDriver()
+	drv, err := lib.GraphDriver()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,17 +250,17 @@ func driverDirs(t *testing.T, st *Store, id string) ([]string, error) {
 // layer, in its order, whichever way the store was opened.
 func TestContainerLayersAgreeWithDriver(t *testing.T) {
 	f := newFixture(t)
-	full, ro := openBoth(t, f.paths)
+	lib, ro := openBoth(t, f.paths)
 	for i, img := range []struct {
 		name   string
 		layers int
 	}{{"localhost/a:1", 4}, {"localhost/b:1", 2}, {"localhost/c:1", 1}} {
-		want, err := driverDirs(t, full, mustLookup(t, full, img.name).TopLayer)
+		want, err := driverDirs(t, lib, mustLookup(t, ro, img.name).TopLayer)
 		if err != nil || len(want) != img.layers {
 			t.Fatalf("the driver reports %q, %v for %s; the fixture has %d layers", want, err, img.name, img.layers)
 		}
-		for j, st := range []*Store{full, ro} {
-			c, err := st.CreateContainer(strings.Repeat(string(rune('1'+2*i+j)), 64), img.name, img.name, true)
+		{
+			c, err := ro.CreateContainer(strings.Repeat(string(rune('1'+i)), 64), img.name, img.name, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -296,7 +294,7 @@ func mustLookup(t *testing.T, st *Store, name string) *Image {
 // included: layerDirs reports what Metadata reports, and fails where it fails.
 func TestLayerDirsAgreeWithDriver(t *testing.T) {
 	f := newFixture(t)
-	full, _ := openBoth(t, f.paths)
+	lib, _ := openBoth(t, f.paths)
 	home := overlayHome(f.paths.GraphRoot)
 	layer := func(id string, files map[string]string) {
 		if err := os.MkdirAll(filepath.Join(home, id, "diff"), 0o700); err != nil {
@@ -334,7 +332,7 @@ func TestLayerDirsAgreeWithDriver(t *testing.T) {
 		if id != "xmissing-layer" {
 			layer(id, files)
 		}
-		want, werr := driverDirs(t, full, id)
+		want, werr := driverDirs(t, lib, id)
 		got, err := layerDirs(home, id)
 		if (err == nil) != (werr == nil) || !slices.Equal(got, want) {
 			t.Errorf("%s: layerDirs = %q, %v; the driver reports %q, %v", id, got, err, want, werr)
@@ -373,7 +371,7 @@ func TestDuplicateNamesAgree(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Read before containers/storage repairs the file.
-	ro, err := OpenReadOnly(f.paths)
+	ro, err := Open(f.paths)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,58 +381,15 @@ func TestDuplicateNamesAgree(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	full, _ := openBoth(t, f.paths)
+	lib, _ := openBoth(t, f.paths)
 	for name, img := range got {
-		want, err := full.s.Image(name)
+		want, err := lib.Image(name)
 		if err != nil || !sameImage(img, want) {
 			t.Errorf("Lookup(%.16s) = %+v; containers/storage finds %+v, %v", name, img, want, err)
 		}
 	}
 	if got["localhost/a:1"].ID != f.b {
 		t.Errorf("the duplicate name went to %.8s, want the later image %.8s", got["localhost/a:1"].ID, f.b)
-	}
-}
-
-// A store opened read-only refuses, with ErrReadOnly, what needs
-// containers/storage, and changes nothing.
-func TestReadOnlyRefusesWrites(t *testing.T) {
-	f := newFixture(t)
-	ro, err := OpenReadOnly(f.paths)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img := mustLookup(t, ro, f.b)
-	calls := map[string]func() error{
-		"Remove":       func() error { _, err := ro.Remove(img, "", true); return err },
-		"Remove name":  func() error { _, err := ro.Remove(img, "localhost/b:1", false); return err },
-		"Prune":        func() error { _, err := ro.Prune(true); return err },
-		"Images":       func() error { _, err := ro.Images(); return err },
-		"BeginPull":    func() error { _, err := ro.BeginPull(); return err },
-		"pruneLayers":  ro.pruneLayers,
-		"users":        func() error { _, err := ro.users(); return err },
-		"removeLegacy": func() error { return ro.removeLegacy(f.c) },
-	}
-	for name, call := range calls {
-		if err := call(); !errors.Is(err, ErrReadOnly) {
-			t.Errorf("%s on a read-only store: %v, want ErrReadOnly", name, err)
-		}
-	}
-	func() {
-		defer func() {
-			if recover() == nil {
-				t.Error("Storage on a read-only store did not panic")
-			}
-		}()
-		ro.Storage()
-	}()
-	if err := ro.CleanDead(); err != nil {
-		t.Errorf("CleanDead: %v", err)
-	}
-	if err := ro.Close(); err != nil {
-		t.Errorf("Close: %v", err)
-	}
-	if got := mustLookup(t, ro, f.b); !slices.Equal(got.Names, img.Names) {
-		t.Errorf("names after the refused removals: %q, want %q", got.Names, img.Names)
 	}
 }
 
@@ -484,7 +439,7 @@ func handStore(t *testing.T) (Paths, string) {
 // containers/storage and no privilege.
 func TestReadOnlyRun(t *testing.T) {
 	p, id := handStore(t)
-	st, err := OpenReadOnly(p)
+	st, err := Open(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -513,9 +468,6 @@ func TestReadOnlyRun(t *testing.T) {
 	if err := c.Release(true); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // A Store reads images.json once for several lookups, but a version that
@@ -524,7 +476,7 @@ func TestReadOnlyRun(t *testing.T) {
 // container's creation must be seen.
 func TestImageIndexSeesAReplacedFile(t *testing.T) {
 	p, id := handStore(t)
-	st, err := OpenReadOnly(p)
+	st, err := Open(p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,14 @@
 package store
 
 import (
+	// go-digest knows sha384 and sha512 only when they are linked, as they
+	// are in the pull program, which writes the records.
+	_ "crypto/sha512"
 	"slices"
 	"strings"
 	"testing"
+
+	digest "github.com/opencontainers/go-digest"
 )
 
 // The file names containers/storage gives big data items (makeBigDataBaseName);
@@ -131,5 +136,23 @@ func TestRecordDigests(t *testing.T) {
 	}
 	if _, err := indexImages([]byte(`[{"id":"x","digest":"` + strings.Repeat("z", 10) + `"}]`)); err == nil {
 		t.Error("indexImages accepted an invalid digest")
+	}
+}
+
+// validDigest accepts and refuses what go-digest's Validate does, which
+// containers/storage runs on each digest it loads.
+func TestValidDigestAgreesWithGoDigest(t *testing.T) {
+	hex64 := strings.Repeat("0123456789abcdef", 4)
+	for _, d := range []string{
+		"sha256:" + hex64, "sha384:" + hex64 + hex64[:32], "sha512:" + hex64 + hex64,
+		"sha256:" + hex64[:63], "sha256:" + hex64 + "0", "sha256:" + strings.ToUpper(hex64),
+		"sha256:" + hex64[:63] + "g", "sha256:", ":" + hex64, "sha256" + hex64, "",
+		"md5:0123456789abcdef0123456789abcdef", "sha256+b64:" + hex64, "SHA256:" + hex64,
+		"sha384:" + hex64, "sha512:" + hex64 + hex64[:63] + " ",
+	} {
+		want := digest.Digest(d).Validate()
+		if got := validDigest(d); (got == nil) != (want == nil) {
+			t.Errorf("validDigest(%q) = %v; go-digest says %v", d, got, want)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package store
+package full
 
 import (
 	"encoding/json"
@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"go.podman.io/storage"
+
+	"github.com/ccrun/ccrun/pull/store"
 )
 
 // Before ccrun kept containers in directories of its own, each container was a
@@ -17,8 +19,8 @@ import (
 // their image from rmi and image prune, rmi -f deletes the stopped ones, and
 // CleanDead the dead --rm ones. Listing them reads containers.json, which
 // containers/storage loads when the store is opened anyway. All of this needs
-// containers/storage, so a store opened read-only (a run) leaves them alone:
-// rmi and image prune, which open the full store, still clean them.
+// containers/storage, so a run (package store alone) leaves them alone: rmi
+// and image prune, which open the full store, clean them.
 
 // legacyMeta is what ccrun kept in a legacy container's metadata.
 type legacyMeta struct {
@@ -27,14 +29,17 @@ type legacyMeta struct {
 }
 
 func (st *Store) legacyLockPath(id string) string {
-	return filepath.Join(st.paths.RunRoot, "ccrun-containers", id+".lock")
+	return filepath.Join(st.Paths().RunRoot, "ccrun-containers", id+".lock")
+}
+
+// CleanDead deletes the --rm containers whose supervisor died without deleting
+// them, ccrun's own (store.Store.CleanDead) and the legacy ones.
+func (st *Store) CleanDead() error {
+	return errors.Join(st.Store.CleanDead(), st.cleanDeadLegacy())
 }
 
 // cleanDeadLegacy deletes the legacy --rm containers nobody runs.
 func (st *Store) cleanDeadLegacy() error {
-	if err := st.full("clean legacy containers"); err != nil {
-		return err
-	}
 	cs, err := st.s.Containers()
 	if err != nil {
 		return fmt.Errorf("list containers: %w", err)
@@ -45,7 +50,7 @@ func (st *Store) cleanDeadLegacy() error {
 		if json.Unmarshal([]byte(c.Metadata), &m) != nil || !m.Remove {
 			continue
 		}
-		if err := st.removeLegacy(c.ID); !errors.Is(err, errRunning) {
+		if err := st.removeLegacy(c.ID); !errors.Is(err, store.ErrRunning) {
 			errs = append(errs, err)
 		}
 	}
@@ -54,17 +59,14 @@ func (st *Store) cleanDeadLegacy() error {
 
 // removeLegacy deletes legacy container id unless its supervisor is alive.
 func (st *Store) removeLegacy(id string) error {
-	if err := st.full(fmt.Sprintf("remove container %.12s", id)); err != nil {
-		return err
-	}
 	st.wrote = true
-	f, err := openLock(st.legacyLockPath(id))
+	f, err := store.OpenLock(st.legacyLockPath(id))
 	if err != nil {
 		return fmt.Errorf("remove container %.12s: %w", id, err)
 	}
-	free, err := tryLock(f)
+	free, err := store.TryLock(f)
 	if err == nil && !free {
-		err = errRunning
+		err = store.ErrRunning
 	}
 	if err == nil {
 		if err = st.s.DeleteContainer(id); errors.Is(err, storage.ErrContainerUnknown) {

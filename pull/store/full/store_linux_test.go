@@ -1,13 +1,17 @@
-package store
+package full
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"go.podman.io/storage"
 	"go.podman.io/storage/pkg/reexec"
+
+	"github.com/ccrun/ccrun/pull/store"
 )
 
 func TestMain(m *testing.M) {
@@ -18,16 +22,27 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+func hexID(c byte) string { return strings.Repeat(string(c), 64) }
+
+func exists(t *testing.T, path string) bool {
+	t.Helper()
+	_, err := os.Lstat(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return err == nil
+}
+
 // newTestStore opens a store with one image of one empty layer. The overlay
 // driver needs root here; rootless, ccrun drives it inside its user
 // namespace, which the integration suite covers.
-func newTestStore(t *testing.T) (*Store, *Image) {
+func newTestStore(t *testing.T) (*Store, *store.Image) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("the overlay layer store needs root here; the integration suite covers rootless")
 	}
 	dir := t.TempDir()
-	st, err := Open(Paths{GraphRoot: filepath.Join(dir, "graph"), RunRoot: filepath.Join(dir, "run")})
+	st, err := Open(store.Paths{GraphRoot: filepath.Join(dir, "graph"), RunRoot: filepath.Join(dir, "run")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +74,7 @@ func TestCreateContainer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := filepath.Join(st.paths.GraphRoot, "ccrun-containers", id, "upper")
+	want := filepath.Join(st.Paths().GraphRoot, "ccrun-containers", id, "upper")
 	if got, err := filepath.EvalSymlinks(c.Upper); err != nil || got != want {
 		t.Errorf("upper %s resolves to %s, %v; want %s", c.Upper, got, err, want)
 	}
@@ -87,10 +102,10 @@ func TestCreateContainerOfRemovedImage(t *testing.T) {
 	if _, err := st.Remove(img, "", false); err != nil {
 		t.Fatal(err)
 	}
-	if c, err := st.CreateContainer(hexID('c'), img.ID, "x", true); !errors.Is(err, ErrUnknownImage) {
+	if c, err := st.CreateContainer(hexID('c'), img.ID, "x", true); !errors.Is(err, store.ErrUnknownImage) {
 		t.Fatalf("CreateContainer of a removed image: %+v, %v; want ErrUnknownImage", c, err)
 	}
-	if exists(t, st.containers().dir(hexID('c'))) {
+	if exists(t, filepath.Join(st.Paths().GraphRoot, "ccrun-containers", hexID('c'))) {
 		t.Error("a directory was left for the refused container")
 	}
 }
@@ -110,10 +125,10 @@ func TestRemoveImageInUse(t *testing.T) {
 	if err := stopped.Release(false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Remove(img, "", false); !errors.Is(err, ErrImageInUse) {
-		t.Errorf("rmi: %v, want ErrImageInUse", err)
+	if _, err := st.Remove(img, "", false); !errors.Is(err, store.ErrImageInUse) {
+		t.Errorf("rmi: %v, want store.ErrImageInUse", err)
 	}
-	if _, err := st.Remove(img, "", true); !errors.Is(err, errRunning) {
+	if _, err := st.Remove(img, "", true); !errors.Is(err, store.ErrRunning) {
 		t.Errorf("rmi -f with a running container: %v, want it refused", err)
 	}
 	if deleted, err := st.Prune(true); err != nil || len(deleted) != 0 {
@@ -125,8 +140,8 @@ func TestRemoveImageInUse(t *testing.T) {
 	if r, err := st.Remove(img, "", true); err != nil || r.Deleted != img.ID {
 		t.Errorf("rmi -f of stopped containers: %+v, %v", r, err)
 	}
-	if es, err := st.containers().list(); err != nil || len(es) != 0 {
-		t.Errorf("containers left: %+v, %v", es, err)
+	if es, err := os.ReadDir(filepath.Join(st.Paths().GraphRoot, "ccrun-containers")); err != nil || len(es) != 0 {
+		t.Errorf("containers left: %v, %v", es, err)
 	}
 }
 
@@ -146,11 +161,11 @@ func TestLegacyContainers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lock, err := openLock(st.legacyLockPath(live.ID))
+	lock, err := store.OpenLock(st.legacyLockPath(live.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := tryLock(lock); !ok || err != nil {
+	if ok, err := store.TryLock(lock); !ok || err != nil {
 		t.Fatal("lock the live container:", err)
 	}
 	if err := st.CleanDead(); err != nil {
@@ -164,14 +179,14 @@ func TestLegacyContainers(t *testing.T) {
 			t.Errorf("a running or stopped legacy container: %v, want it kept", err)
 		}
 	}
-	if _, err := st.Remove(img, "", true); !errors.Is(err, errRunning) {
+	if _, err := st.Remove(img, "", true); !errors.Is(err, store.ErrRunning) {
 		t.Errorf("rmi -f with a running legacy container: %v, want it refused", err)
 	}
 	if err := lock.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Remove(img, "", false); !errors.Is(err, ErrImageInUse) {
-		t.Errorf("rmi with a stopped legacy container: %v, want ErrImageInUse", err)
+	if _, err := st.Remove(img, "", false); !errors.Is(err, store.ErrImageInUse) {
+		t.Errorf("rmi with a stopped legacy container: %v, want store.ErrImageInUse", err)
 	}
 	if _, err := st.s.Container(live.ID); err == nil {
 		t.Error("rmi left the legacy --rm container whose run has died")

@@ -1,4 +1,4 @@
-package store
+package full
 
 import (
 	"errors"
@@ -9,6 +9,8 @@ import (
 
 	"go.podman.io/storage"
 	"golang.org/x/sys/unix"
+
+	"github.com/ccrun/ccrun/pull/store"
 )
 
 // A pull copies layers into the store one by one and creates the image record
@@ -27,17 +29,16 @@ type Pull struct {
 	TempDir string
 }
 
-func (st *Store) pullLockPath() string { return filepath.Join(st.paths.GraphRoot, "ccrun-pulls.lock") }
-func (st *Store) tempRoot() string     { return filepath.Join(st.paths.GraphRoot, "ccrun-tmp") }
+func (st *Store) pullLockPath() string {
+	return filepath.Join(st.Paths().GraphRoot, "ccrun-pulls.lock")
+}
+func (st *Store) tempRoot() string { return filepath.Join(st.Paths().GraphRoot, "ccrun-tmp") }
 
 // BeginPull registers a pull. When no other pull runs, it first removes what
 // killed pulls left in the temporary directory.
 func (st *Store) BeginPull() (p *Pull, err error) {
-	if err := st.full("begin pull"); err != nil {
-		return nil, err
-	}
 	st.wrote = true
-	f, err := openLock(st.pullLockPath())
+	f, err := store.OpenLock(st.pullLockPath())
 	if err != nil {
 		return nil, fmt.Errorf("begin pull: %w", err)
 	}
@@ -46,7 +47,7 @@ func (st *Store) BeginPull() (p *Pull, err error) {
 			err = errors.Join(fmt.Errorf("begin pull: %w", err), f.Close())
 		}
 	}()
-	alone, err := tryLock(f)
+	alone, err := store.TryLock(f)
 	if err != nil {
 		return nil, err
 	}
@@ -55,9 +56,9 @@ func (st *Store) BeginPull() (p *Pull, err error) {
 			return nil, fmt.Errorf("remove stale temporary files: %w", err)
 		}
 	}
-	// Converting the lock is not atomic (flock(2)); a clean-up that slips in
+	// Converting the lock is not atomic (store.Flock(2)); a clean-up that slips in
 	// between finds nothing of this pull's yet.
-	if err := flock(f, unix.LOCK_SH); err != nil {
+	if err := store.Flock(f, unix.LOCK_SH); err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
 	}
 	if err := os.MkdirAll(st.tempRoot(), 0o700); err != nil {
@@ -78,7 +79,7 @@ func (p *Pull) End(failed bool) error {
 	if rerr := os.RemoveAll(p.TempDir); rerr != nil {
 		err = fmt.Errorf("end pull: remove temporary files: %w", rerr)
 	}
-	if uerr := flock(p.lock, unix.LOCK_UN); uerr != nil {
+	if uerr := store.Flock(p.lock, unix.LOCK_UN); uerr != nil {
 		err = errors.Join(err, fmt.Errorf("end pull: unlock: %w", uerr))
 	}
 	if cerr := p.lock.Close(); cerr != nil {
@@ -93,15 +94,12 @@ func (p *Pull) End(failed bool) error {
 // pruneLayers deletes layers that no image or container uses, and stale
 // temporary files, when no pull is in flight.
 func (st *Store) pruneLayers() (err error) {
-	if err := st.full("prune layers"); err != nil {
-		return err
-	}
-	f, err := openLock(st.pullLockPath())
+	f, err := store.OpenLock(st.pullLockPath())
 	if err != nil {
 		return fmt.Errorf("prune layers: %w", err)
 	}
 	defer func() { err = errors.Join(err, f.Close()) }()
-	if alone, err := tryLock(f); err != nil || !alone {
+	if alone, err := store.TryLock(f); err != nil || !alone {
 		return err
 	}
 	if err := os.RemoveAll(st.tempRoot()); err != nil {
