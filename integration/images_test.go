@@ -258,6 +258,58 @@ func TestImageRootOwner(t *testing.T) {
 	}
 }
 
+// An --rm container that wrote nothing leaves its directory as a spare, which
+// the next run takes over: with the real kernel's leftovers in work/ (a
+// volatile overlay refuses to mount over its own), and nothing of the last
+// container's root. One that wrote something leaves nothing; image prune
+// deletes the spares. (The image ships the mount points /proc, /dev and /sys,
+// as Debian's and Alpine's do: without them the init makes them in upper/,
+// which is then not empty.)
+func TestSpareDirectories(t *testing.T) {
+	e := newImageEnv(t)
+	var mountPoints []ocitest.File
+	for _, d := range []string{"proc", "dev", "sys"} {
+		mountPoints = append(mountPoints, ocitest.File{Name: d, Type: tar.TypeDir, Mode: 0o755})
+	}
+	ref := "oci:" + writeImage(t, busyboxImage(t, ocitest.Config{}, mountPoints)) + ":latest"
+	e.ok(t, "pull", "-q", ref)
+	spares := func() []string {
+		t.Helper()
+		entries, err := os.ReadDir(filepath.Join(e.Root, "ccrun-containers"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, en := range entries {
+			if strings.HasPrefix(en.Name(), "spare-") {
+				out = append(out, en.Name())
+			}
+		}
+		return out
+	}
+	mode := e.ok(t, "run", "--rm", "localhost/image", "stat", "-c", "%a", "/")
+	first := spares()
+	if len(first) != 1 || len(e.containers(t)) != 0 {
+		t.Fatalf("after a run that wrote nothing: spares %q, containers %q; want one spare, no container", first, e.containers(t))
+	}
+	e.ok(t, "run", "--rm", "localhost/image", "chmod", "700", "/")
+	if out := e.ok(t, "run", "--rm", "localhost/image", "stat", "-c", "%a", "/"); out != mode {
+		t.Errorf("the run after one that made / mode 700 sees mode %q, want the image's %q", out, mode)
+	}
+	if last := spares(); len(last) != 1 || last[0] == first[0] {
+		t.Errorf("spares %q after %q: the runs did not take the spare over and leave it again", last, first)
+	}
+	e.ok(t, "run", "--rm", "localhost/image", "sh", "-c", "echo x > /x")
+	e.ok(t, "run", "--rm", "localhost/image", "sh", "-c", "test ! -e /x")
+	if got := spares(); len(got) != 1 || len(e.containers(t)) != 0 {
+		t.Errorf("after runs that wrote and read: spares %q, containers %q; want one spare, no container", got, e.containers(t))
+	}
+	e.ok(t, "image", "prune")
+	if got := spares(); len(got) != 0 {
+		t.Errorf("image prune left spares %q", got)
+	}
+}
+
 // Two containers of one image do not see each other's writes, and nothing
 // reaches the shared layers. Without --rm the container stays, and keeps its
 // image from removal until forced.

@@ -56,38 +56,59 @@ func (d containerDirs) lock(how int) (unlock func() error, err error) {
 	return f.Close, nil
 }
 
+// made is a container directory create made, or took over.
+type made struct {
+	// lock is the directory's liveness lock, held.
+	lock *os.File
+	// chownUpper: upper/ still needs root's owner (see fill).
+	chownUpper bool
+	// park: Release may keep the directory as a spare (see spares_linux.go),
+	// there being fewer than maxSpares.
+	park bool
+}
+
 // create makes container rec.ID's directory and returns it locked (the liveness
-// lock). upper/ gets the mode and owner of root, the image's root directory, as
-// the overlay's root directory shows the upper directory's; chownUpper says
-// that the owner could not be given here (see fill). The record is written
-// last: a directory without one is a creation in progress or one that
-// crashed. Nothing is synced: a container does not outlive a crash of the
-// machine in a state worth keeping, and an fsync costs more than the whole run.
+// lock), taking a spare over when there is one (see spares_linux.go). upper/
+// gets the mode and owner of root, the image's root directory, as the
+// overlay's root directory shows the upper directory's; chownUpper says that
+// the owner could not be given here (see fill). The record is written last: a
+// directory without one is a creation in progress or one that crashed.
+// Nothing is synced: a container does not outlive a crash of the machine in a
+// state worth keeping, and an fsync costs more than the whole run.
 // Must be called with the directory-wide lock held (shared).
-func (d containerDirs) create(rec Record, root fs.FileInfo) (lock *os.File, chownUpper bool, err error) {
+func (d containerDirs) create(rec Record, root fs.FileInfo) (*made, error) {
 	if !isHex(rec.ID) {
-		return nil, false, fmt.Errorf("create container %q: the id must be hexadecimal", rec.ID)
+		return nil, fmt.Errorf("create container %q: the id must be hexadecimal", rec.ID)
 	}
 	dir := d.dir(rec.ID)
-	err = os.Mkdir(dir, 0o700)
+	spares := d.spares()
+	if lock := d.takeSpare(rec.ID, spares); lock != nil {
+		chownUpper, err := reuse(dir, rec, root)
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("create container %.12s: %w", rec.ID, err), lock.Close(), d.removeTree(dir))
+		}
+		return &made{lock: lock, chownUpper: chownUpper, park: true}, nil
+	}
+	err := os.Mkdir(dir, 0o700)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err = os.MkdirAll(d.root, 0o700); err == nil {
 			err = os.Mkdir(dir, 0o700)
 		}
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("create container %.12s: %w", rec.ID, err)
+		return nil, fmt.Errorf("create container %.12s: %w", rec.ID, err)
 	}
-	lock, err = lockNew(dir)
+	m := &made{park: len(spares) < maxSpares}
+	m.lock, err = lockNew(dir)
 	if err == nil {
-		if chownUpper, err = fill(dir, rec, root); err != nil {
-			err = errors.Join(err, lock.Close())
+		if m.chownUpper, err = fill(dir, rec, root); err != nil {
+			err = errors.Join(err, m.lock.Close())
 		}
 	}
 	if err != nil {
-		return nil, false, errors.Join(fmt.Errorf("create container %.12s: %w", rec.ID, err), d.removeTree(dir))
+		return nil, errors.Join(fmt.Errorf("create container %.12s: %w", rec.ID, err), d.removeTree(dir))
 	}
-	return lock, chownUpper, nil
+	return m, nil
 }
 
 // lockNew takes the liveness lock of a directory just made, which nobody else
@@ -117,11 +138,7 @@ func fill(dir string, rec Record, root fs.FileInfo) (chownUpper bool, err error)
 	if err := os.Mkdir(upper, 0o700); err != nil {
 		return false, err
 	}
-	// Set the mode explicitly: Mkdir's is filtered by the umask.
-	if err := os.Chmod(upper, root.Mode()&(fs.ModePerm|fs.ModeSetgid|fs.ModeSticky)); err != nil {
-		return false, err
-	}
-	if chownUpper, err = chownLike(upper, root); err != nil {
+	if chownUpper, err = prepareUpper(upper, root); err != nil {
 		return false, err
 	}
 	if err := os.Mkdir(filepath.Join(dir, "work"), 0o700); err != nil {
@@ -132,6 +149,16 @@ func fill(dir string, rec Record, root fs.FileInfo) (chownUpper bool, err error)
 		return false, err
 	}
 	return chownUpper, os.WriteFile(filepath.Join(dir, recordFile), b, 0o600)
+}
+
+// prepareUpper gives upper, which is ours, the mode of root, and its owner when
+// it can (see chownLike). The mode is set explicitly: Mkdir's is filtered by
+// the umask, and a spare's may be the last container's.
+func prepareUpper(upper string, root fs.FileInfo) (chownPending bool, err error) {
+	if err := os.Chmod(upper, root.Mode()&(fs.ModePerm|fs.ModeSetgid|fs.ModeSticky)); err != nil {
+		return false, err
+	}
+	return chownLike(upper, root)
 }
 
 // chownLike gives dir the owner of root, when it is not ours already. Refused
@@ -260,8 +287,8 @@ func (d containerDirs) cleanDead() error {
 }
 
 // users maps image ids to the containers of each, running or stopped. On the
-// way it deletes what is garbage: dead --rm containers, and directories left
-// without a record by a creation that crashed.
+// way it deletes what is garbage: dead --rm containers, directories left
+// without a record by a creation that crashed, and the spares.
 // Must be called with the directory-wide lock held exclusively (no creation
 // is then in progress).
 func (d containerDirs) users() (map[string][]string, error) {
@@ -285,6 +312,7 @@ func (d containerDirs) users() (map[string][]string, error) {
 			users[e.rec.ImageID] = append(users[e.rec.ImageID], e.id)
 		}
 	}
+	errs = append(errs, d.removeSpares())
 	return users, errors.Join(errs...)
 }
 
@@ -314,21 +342,24 @@ func (d containerDirs) removeTree(dir string) error {
 }
 
 // removeEmpty deletes container directory dir, open as dirFD, when it holds
-// only what create made and the kernel's work/work, all empty, as after a
-// container that wrote nothing: five system calls, where os.RemoveAll makes
-// some thirty (it opens and reads each directory first). It stops at the
-// first entry it cannot delete (a directory not empty, say) and reports
-// false, having deleted what it could; removeTree then deletes the rest.
+// only what create made and what the overlay leaves in work/ (see clearWork),
+// all empty, as after a container that wrote nothing: some ten system calls,
+// where os.RemoveAll makes some forty (it opens and reads each directory
+// first). It stops at the first entry it cannot delete (a directory not
+// empty, say) and reports false, having deleted what it could; removeTree
+// then deletes the rest.
 func removeEmpty(dirFD int, dir string) bool {
-	for _, e := range []struct {
-		name  string
-		flags int
-	}{
-		{recordFile, 0}, {"upper", unix.AT_REMOVEDIR}, {"work/work", unix.AT_REMOVEDIR}, {"work", unix.AT_REMOVEDIR},
-	} {
-		if err := unix.Unlinkat(dirFD, e.name, e.flags); err != nil && err != unix.ENOENT {
-			return false
-		}
+	if err := unix.Unlinkat(dirFD, recordFile, 0); err != nil && err != unix.ENOENT {
+		return false
+	}
+	if err := unix.Unlinkat(dirFD, "upper", unix.AT_REMOVEDIR); err != nil && err != unix.ENOENT {
+		return false
+	}
+	if !clearWork(dirFD) {
+		return false
+	}
+	if err := unix.Unlinkat(dirFD, "work", unix.AT_REMOVEDIR); err != nil && err != unix.ENOENT {
+		return false
 	}
 	return unix.Rmdir(dir) == nil
 }

@@ -41,14 +41,14 @@ func hexID(c byte) string { return strings.Repeat(string(c), 64) }
 // file is closed.
 func create(t *testing.T, d containerDirs, root fs.FileInfo, id, img string, remove bool) *os.File {
 	t.Helper()
-	lock, chownUpper, err := d.create(Record{ID: id, ImageID: img, Created: time.Now(), Remove: remove}, root)
+	m, err := d.create(Record{ID: id, ImageID: img, Created: time.Now(), Remove: remove}, root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if chownUpper {
+	if m.chownUpper {
 		t.Fatal("create left upper/'s owner to the init, with an image root of our own")
 	}
-	return lock
+	return m.lock
 }
 
 func exists(t *testing.T, path string) bool {
@@ -91,7 +91,7 @@ func TestCreateContainerDir(t *testing.T) {
 	if err := d.removeStopped(id); err != nil {
 		t.Errorf("removeStopped of a container already gone: %v", err)
 	}
-	if _, _, err := d.create(Record{ID: "../x", ImageID: img}, root); err == nil {
+	if _, err := d.create(Record{ID: "../x", ImageID: img}, root); err == nil {
 		t.Error("create accepted a container id that is a path")
 	}
 }
@@ -365,13 +365,13 @@ func TestCreateChownUpper(t *testing.T) {
 
 	if os.Geteuid() == 0 {
 		d := containerDirs{root: filepath.Join(scratch, "as-root")}
-		lock, chownUpper, err := d.create(Record{ID: id, ImageID: hexID('f')}, root)
+		m, err := d.create(Record{ID: id, ImageID: hexID('f')}, root)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer lock.Close()
+		defer m.lock.Close()
 		checkUpper(t, "as root", d.dir(id), sub, wantMode)
-		if chownUpper {
+		if m.chownUpper {
 			t.Error("as root: create left the owner to the init")
 		}
 	}
@@ -415,11 +415,11 @@ func chownUpperIn(t *testing.T, d containerDirs, imageRoot string) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	lock, chownUpper, err := d.create(Record{ID: hexID('a'), ImageID: hexID('f')}, root)
+	m, err := d.create(Record{ID: hexID('a'), ImageID: hexID('f')}, root)
 	if err != nil {
 		return nil, err
 	}
-	return []byte(fmt.Sprintf("chownUpper=%v", chownUpper)), lock.Close()
+	return []byte(fmt.Sprintf("chownUpper=%v", m.chownUpper)), m.lock.Close()
 }
 
 // mustDir makes directory dir with mode, owned by uid (and gid uid).
@@ -451,8 +451,9 @@ func checkUpper(t *testing.T, who, dir string, uid int, mode fs.FileMode) {
 }
 
 // An --rm container that wrote nothing is deleted by removeEmpty alone,
-// including the work/work of mode 000 the kernel leaves; one that wrote
-// something is left to removeTree, which then deletes the rest.
+// including the work/work of mode 000 the kernel leaves, and the volatile
+// mark in it; one that wrote something is left to removeTree, which then
+// deletes the rest.
 func TestRemoveEmpty(t *testing.T) {
 	d, root := newDirs(t)
 	for _, tc := range []struct {
@@ -467,10 +468,7 @@ func TestRemoveEmpty(t *testing.T) {
 			lock := create(t, d, root, id, hexID('f'), true)
 			defer lock.Close()
 			dir := d.dir(id)
-			// What overlayfs leaves in a workdir once unmounted.
-			if err := os.Mkdir(filepath.Join(dir, "work", "work"), 0); err != nil {
-				t.Fatal(err)
-			}
+			ranLike(t, d, id)
 			if tc.wrote {
 				if err := os.WriteFile(filepath.Join(dir, "upper", "file"), []byte("x"), 0o644); err != nil {
 					t.Fatal(err)

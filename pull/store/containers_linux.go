@@ -40,6 +40,7 @@ type Container struct {
 	dir  string // the container's directory, by its real path
 	dirs containerDirs
 	lock *os.File
+	park bool // Release may keep the directory as a spare
 }
 
 // LayerDir is one of an image's unpacked layers.
@@ -98,9 +99,11 @@ func (st *Store) CreateContainer(id, imageID, image string, remove bool) (c *Con
 		return nil, err
 	}
 	rec := Record{ID: id, ImageID: img.ID, Image: image, Created: time.Now().UTC(), Remove: remove}
-	if c.lock, c.ChownUpper, err = d.create(rec, root); err != nil {
+	m, err := d.create(rec, root)
+	if err != nil {
 		return nil, err
 	}
+	c.lock, c.ChownUpper, c.park = m.lock, m.chownUpper, m.park
 	c.ID, c.ImageID, c.dir, c.dirs = id, img.ID, d.dir(id), d
 	in := filepath.Join(c.Home, homeLink, id)
 	c.Upper, c.Work, c.Target = filepath.Join(in, "upper"), filepath.Join(in, "work"), in
@@ -169,11 +172,13 @@ func (st *Store) linkContainers(home string, d containerDirs) error {
 }
 
 // Release ends the supervisor's hold on the container: with remove, its
-// directory is deleted; without, it stays (for ps, rm later) and is only
-// unlocked.
+// directory is deleted, or kept as a spare for the next container when the
+// container wrote nothing (see spares_linux.go); without, it stays (for ps, rm
+// later) and is only unlocked.
 func (c *Container) Release(remove bool) error {
 	var err error
-	if remove && !removeEmpty(int(c.lock.Fd()), c.dir) {
+	fd := int(c.lock.Fd())
+	if remove && !(c.park && park(fd, c.dir)) && !removeEmpty(fd, c.dir) {
 		if err = c.dirs.removeTree(c.dir); err != nil {
 			err = fmt.Errorf("delete container %.12s: %w", c.ID, err)
 		}

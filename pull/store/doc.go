@@ -27,7 +27,11 @@
 //	upper/ work/    the overlay's writable directory and the kernel's scratch one
 //
 // The init mounts the overlay on the container's directory itself, in its own
-// mount namespace. (Containers of earlier versions also have merged/.)
+// mount namespace. (Containers of earlier versions also have merged/.) An --rm
+// container that wrote nothing is not deleted but kept as a spare directory,
+// spare-<id>, which the next container takes over with one rename(2): making
+// and deleting directories is dear on ext4 without a journal (see
+// spares_linux.go).
 //
 // The image's layers stay in the store, read-only and shared; a run only reads
 // the store (it writes nothing there when the image is present). Since the

@@ -7,8 +7,9 @@ import (
 )
 
 // Record is what ccrun keeps of a container, in <container dir>/container.json. It
-// is written once, when the container is created, and never changed: whether the
-// container is running is not in it but in its liveness lock.
+// is written once, when the container is created (over the last one's, in a
+// spare directory), and never changed: whether the container is running is not
+// in it but in its liveness lock.
 type Record struct {
 	ID string `json:"id"`
 	// ImageID is the image the container was made of; while the record exists,
