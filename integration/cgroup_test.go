@@ -9,6 +9,7 @@ package integration
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -54,7 +55,9 @@ func ccrunDirs(parent, prefix string) []string {
 }
 
 // TestCgroupV1RootLimits: the limits are in the v1 cgroups while the container
-// runs, and the cgroups are gone when it ends.
+// runs, the container is in them from the start (its cgroup namespace, made
+// once the init had moved itself in, is rooted there), and the cgroups are
+// gone when it ends.
 func TestCgroupV1RootLimits(t *testing.T) {
 	requireCgroupV1Host(t)
 	if rootless() {
@@ -63,12 +66,19 @@ func TestCgroupV1RootLimits(t *testing.T) {
 	parents := v1Parents(t)
 	root := newRootfs(t)
 	cmd, out := startCcrun(t, "run", "--memory", "32m", "--cpus", "0.5", "--cpu-shares", "512", "--pids-limit", "64",
-		"--rootfs", root, "sh", "-c", "echo ready; hostname; sleep 3")
+		"--rootfs", root, "sh", "-c", "echo ready; hostname; grep -E ':(memory|pids|cpu|cpu,cpuacct):' /proc/self/cgroup | tr '\\n' ' '; echo; sleep 3")
 	hostname, err := out.ReadString('\n')
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := strings.TrimSpace(hostname)
+	own, err := out.ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fields := strings.Fields(own); len(fields) != 3 || slices.ContainsFunc(fields, func(f string) bool { return !strings.HasSuffix(f, ":/") }) {
+		t.Errorf("the container's /proc/self/cgroup: %q; want memory, cpu and pids at the root of its cgroup namespace", own)
+	}
 	drain(out)
 	want := map[string][2]string{
 		"memory": {"memory.limit_in_bytes", "33554432"},

@@ -31,6 +31,12 @@ type Spec struct {
 	// with the command as its child.
 	Init bool `json:"init,omitempty"`
 
+	// CgroupTasks are the v1 "tasks" files of the container's cgroups, which
+	// the init moves itself into by writing 0 (see initContainer); empty when
+	// it was born in its cgroup (clone3), was moved there (BeforeSpec), or has
+	// none.
+	CgroupTasks []string `json:"cgroup_tasks,omitempty"`
+
 	// UserNS: the init made a user namespace of its own at its clone, whose maps
 	// were written before this spec was sent (set by Container.Start).
 	UserNS bool `json:"userns,omitempty"`

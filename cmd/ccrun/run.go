@@ -184,7 +184,9 @@ func runContainer(ctx context.Context, g *globals, o *runOptions) (int, error) {
 				return nil, err
 			}
 			release = rel
-			return buildSpec(o, id, root, proc, sec, cg.Cgroup2(), ids), nil
+			spec := buildSpec(o, id, root, proc, sec, cg.Cgroup2(), ids)
+			spec.CgroupTasks = cgroupTasks(cg)
+			return spec, nil
 		})
 	})
 	if release != nil {

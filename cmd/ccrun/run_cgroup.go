@@ -213,6 +213,19 @@ func limitsFromOptions(o *runOptions) (cgroupv2.Limits, error) {
 	return l, l.Validate(runtime.NumCPU())
 }
 
+// selfEntered is a containerCgroup the init enters itself, on cgroup v1 (see
+// v1.Cgroup.Tasks), rather than being moved in by Enter.
+type selfEntered interface{ Tasks() []string }
+
+// cgroupTasks are the v1 "tasks" files the init moves itself into, or nil when
+// it needs no moving or Enter moves it.
+func cgroupTasks(cg containerCgroup) []string {
+	if s, ok := cg.(selfEntered); ok {
+		return s.Tasks()
+	}
+	return nil
+}
+
 // noLimits is the container without a cgroup of its own.
 type noLimits struct{ cgroup2 bool }
 

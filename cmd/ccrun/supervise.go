@@ -71,7 +71,11 @@ func startAndWait(o *runOptions, cg containerCgroup, ids *uidmap.Plans, prepare 
 		BeforeSpec: func(pid int) error {
 			<-notified
 			// Without clone3 the init starts outside the cgroup and is moved in
-			// before it gets its spec, so the command never runs outside it.
+			// before it gets its spec, so the command never runs outside it;
+			// on cgroup v1 it moves itself (Spec.CgroupTasks).
+			if cgroupTasks(cg) != nil {
+				return nil
+			}
 			return cg.Enter(pid)
 		},
 	}
