@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -888,6 +891,59 @@ func TestPullKilledHalfway(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(filepath.Join(e.Root, "ccrun-tmp")); len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+// Until the container is being started, a signal ends ccrun run as it would
+// end any program: a Ctrl-C during the pull of its image stops the pull, with
+// no container started and nothing left behind. (From then on, ccrun forwards
+// signals to the container: TestSignalForwarding.)
+func TestInterruptDuringPull(t *testing.T) {
+	e := newImageEnv(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	// A registry that accepts and then says nothing: the pull hangs.
+	conns := make(chan net.Conn, 4)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns <- c
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := e.command(ctx, "run", "--rm", "-q", "--tls-verify=false", l.Addr().String()+"/bb", "true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var conn net.Conn
+	select {
+	case conn = <-conns:
+		defer conn.Close()
+	case <-time.After(30 * time.Second):
+		t.Fatal("the pull never reached the registry")
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ws.Signaled() || ws.Signal() != syscall.SIGINT {
+		t.Errorf("ccrun after SIGINT during the pull: %v, want it ended by SIGINT", err)
+	}
+	// The puller is gone with it: its connection closes.
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.Copy(io.Discard, conn); errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Error("the puller lives on after ccrun was interrupted")
+	}
+	if cs := e.containers(t); len(cs) != 0 {
+		t.Errorf("containers left: %q", cs)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -65,11 +66,11 @@ func startAndWait(o *runOptions, cg containerCgroup, ids *uidmap.Plans, prepare 
 		return 0, err
 	}
 	defer stdin.Close()
-	var notified chan struct{} // closed once signals are caught (see below)
+	sig := catchSignals()
 	opts := rootless.InitOptions{
 		CgroupFD: cg.FD(), Stdin: stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		BeforeSpec: func(pid int) error {
-			<-notified
+			sig.forward()
 			// Without clone3 the init starts outside the cgroup and is moved in
 			// before it gets its spec, so the command never runs outside it;
 			// on cgroup v1 it moves itself (Spec.CgroupTasks).
@@ -87,26 +88,13 @@ func startAndWait(o *runOptions, cg containerCgroup, ids *uidmap.Plans, prepare 
 		return 0, err
 	}
 	// A pull may happen here, with its progress; until the spec is sent, a
-	// Ctrl-C ends ccrun, and the waiting init with it (its parent-death signal).
+	// Ctrl-C ends ccrun (see catchSignals), and the waiting init with it (its
+	// parent-death signal).
 	spec, err := prepare()
 	if err != nil {
 		c.Abandon()
 		return 0, err
 	}
-	// Signals that arrive while the container starts are kept and delivered then.
-	// Catching a signal costs the Go runtime a round trip to its signal thread
-	// (ensureSigM), each a few thread wake-ups: seven took 0.7 ms of a 14 ms run
-	// on 2 busy CPUs. So they are caught from a goroutine, while Start waits for
-	// newuidmap and newgidmap, and before the spec is sent (BeforeSpec).
-	// They stay caught until ccrun exits (signal.Stop would cost those round
-	// trips again): one that comes once the container is gone is ignored,
-	// rather than ending ccrun halfway through deleting the container.
-	sigs := make(chan os.Signal, 16)
-	notified = make(chan struct{})
-	go func() {
-		signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
-		close(notified)
-	}()
 	err = c.Start(spec)
 	var ee *rootless.ExecError
 	if errors.As(err, &ee) {
@@ -128,11 +116,65 @@ func startAndWait(o *runOptions, cg containerCgroup, ids *uidmap.Plans, prepare 
 			return 0, err
 		}
 	}
-	ws := supervise(c, sigs, time.Duration(o.stopTimeout)*time.Second, term)
+	ws := supervise(c, sig.sigs, time.Duration(o.stopTimeout)*time.Second, term)
 	if term != nil {
 		term.finish()
 	}
 	return rootless.ExitCode(ws), nil
+}
+
+// forwarded are the signals ccrun passes on to the container (SIGWINCH only
+// resizes its terminal).
+var forwarded = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH}
+
+// signals is ccrun's catching of the forwarded signals: until the container is
+// being started they end ccrun as they would uncaught (during a pull, say);
+// from then on they go to sigs, for supervise.
+type signals struct {
+	sigs     chan os.Signal
+	early    chan os.Signal
+	notified chan struct{} // closed once early catches them
+	starting atomic.Bool
+}
+
+// catchSignals starts catching the forwarded signals, from a goroutine. Go's
+// first signal.Notify of a signal costs a round trip to the runtime's signal
+// thread (ensureSigM), two thread switches: seven took 0.6 to 2 ms of a run on
+// 2 busy CPUs, when they were caught just before the spec was sent. Started
+// here, before the init is cloned, they are caught while this goroutine waits
+// for the clone and for newuidmap and newgidmap to start. (The second Notify,
+// in forward, costs nothing: the signals are already caught.) They stay caught
+// until ccrun exits (signal.Stop would cost the round trips again): one that
+// comes once the container is gone is ignored, rather than ending ccrun
+// halfway through deleting the container.
+func catchSignals() *signals {
+	s := &signals{sigs: make(chan os.Signal, 16), early: make(chan os.Signal, 1), notified: make(chan struct{})}
+	go func() {
+		signal.Notify(s.early, forwarded...)
+		close(s.notified)
+		for sig := range s.early {
+			if !s.starting.Load() && sig != unix.SIGWINCH {
+				dieBy(sig)
+			}
+		}
+	}()
+	return s
+}
+
+// forward sends the forwarded signals to sigs from now on, for supervise: the
+// container is about to be started, and they are kept for it.
+func (s *signals) forward() {
+	<-s.notified
+	signal.Notify(s.sigs, forwarded...)
+	s.starting.Store(true)
+}
+
+// dieBy ends ccrun by sig, as if it had not been caught.
+func dieBy(sig os.Signal) {
+	signal.Reset(sig)
+	_ = unix.Kill(unix.Getpid(), sig.(syscall.Signal))
+	time.Sleep(time.Second) // the signal is on its way
+	os.Exit(128 + int(sig.(syscall.Signal)))
 }
 
 func containerStdin(o *runOptions) (*os.File, error) {
