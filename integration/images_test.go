@@ -894,9 +894,9 @@ func TestPullKilledHalfway(t *testing.T) {
 	}
 }
 
-// Until the container is being started, a signal ends ccrun run as it would
-// end any program: a Ctrl-C during the pull of its image stops the pull, with
-// no container started and nothing left behind. (From then on, ccrun forwards
+// Until the container is being started, a signal does to ccrun run what it
+// does to any Go program: a Ctrl-C during the pull of its image stops the pull,
+// with no container started and nothing left behind; SIGUSR1 does nothing. (From then on, ccrun forwards
 // signals to the container: TestSignalForwarding.)
 func TestInterruptDuringPull(t *testing.T) {
 	e := newImageEnv(t)
@@ -929,10 +929,21 @@ func TestInterruptDuringPull(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the pull never reached the registry")
 	}
+	// SIGUSR1 does nothing yet, as in any Go program that does not catch it.
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	if err := cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-waited:
+		t.Fatalf("SIGUSR1 during the pull ended ccrun: %v", err)
+	case <-time.After(2 * time.Second):
+	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	err = cmd.Wait()
+	err = <-waited
 	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if !ws.Signaled() || ws.Signal() != syscall.SIGINT {
 		t.Errorf("ccrun after SIGINT during the pull: %v, want it ended by SIGINT", err)

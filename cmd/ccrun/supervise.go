@@ -128,8 +128,9 @@ func startAndWait(o *runOptions, cg containerCgroup, ids *uidmap.Plans, prepare 
 var forwarded = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH}
 
 // signals is ccrun's catching of the forwarded signals: until the container is
-// being started they end ccrun as they would uncaught (during a pull, say);
-// from then on they go to sigs, for supervise.
+// being started they do what they would uncaught (during a pull, say): SIGINT,
+// SIGTERM, SIGHUP and SIGQUIT end ccrun, Go's default, and the others do
+// nothing. From then on they go to sigs, for supervise.
 type signals struct {
 	sigs     chan os.Signal
 	early    chan os.Signal
@@ -153,7 +154,9 @@ func catchSignals() *signals {
 		signal.Notify(s.early, forwarded...)
 		close(s.notified)
 		for sig := range s.early {
-			if !s.starting.Load() && sig != unix.SIGWINCH {
+			switch {
+			case s.starting.Load():
+			case sig == unix.SIGINT, sig == unix.SIGTERM, sig == unix.SIGHUP, sig == unix.SIGQUIT:
 				dieBy(sig)
 			}
 		}
@@ -169,7 +172,8 @@ func (s *signals) forward() {
 	s.starting.Store(true)
 }
 
-// dieBy ends ccrun by sig, as if it had not been caught.
+// dieBy ends ccrun by sig as Go does when it is not caught: by the signal
+// itself, or for SIGQUIT with a dump of the goroutines and status 2.
 func dieBy(sig os.Signal) {
 	signal.Reset(sig)
 	_ = unix.Kill(unix.Getpid(), sig.(syscall.Signal))
