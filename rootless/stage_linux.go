@@ -18,8 +18,10 @@ import (
 // The init runs on one P (GOMAXPROCS=1 in the environment it is started with,
 // see stageEnv): its work is a sequence of system calls, and more Ps only make
 // the Go scheduler wake threads that find nothing to do, which costs context
-// switches on every start (see cmd/ccrun's main). Set in the environment, it
-// costs nothing; runtime.GOMAXPROCS(1) would stop the world to drop the others.
+// switches on every start. (P0, which runs a goroutine beside its main one
+// while the init starts, keeps a P per CPU: see cmd/ccrun's main.) Set in the
+// environment, it costs nothing; runtime.GOMAXPROCS(1) would stop the world
+// to drop the others.
 func init() {
 	if len(os.Args) == 0 {
 		return
