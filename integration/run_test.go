@@ -520,6 +520,29 @@ func TestDebugNarratesKernelSteps(t *testing.T) {
 	}
 }
 
+// TestRootlessInitClone: rootless, the init is made the way this build says
+// (CCRUN_INIT_CLONE, set by the Makefile: "entry" when ccrun has its own entry
+// point, "fork" for Go's clone), and either way it is PID 1 of its namespace,
+// the leader of its own session, with no parent inside the container.
+func TestRootlessInitClone(t *testing.T) {
+	if !rootless() {
+		t.Skip("as root the init needs no user namespace")
+	}
+	want := map[string]string{"entry": `via="entry point"`, "fork": "via=fork"}[os.Getenv("CCRUN_INIT_CLONE")]
+	if want == "" {
+		t.Skip("CCRUN_INIT_CLONE (entry or fork) says how this ccrun was built; the Makefile sets it")
+	}
+	root := newRootfs(t)
+	r := runCmd(t, "", "--debug", "run", "--rootfs", root, "sh", "-c", "cut -d' ' -f1,4,6 /proc/1/stat; echo $$")
+	if r.Code != 0 || !strings.Contains(r.Stderr, want) {
+		t.Fatalf("want exit 0 and %s in the --debug output\n%s", want, r)
+	}
+	// /proc/1/stat: pid, ppid (0: the parent is outside the namespace), session.
+	if got := strings.TrimSpace(r.Stdout); got != "1 0 1\n1" {
+		t.Errorf("pid ppid session of PID 1, and $$: %q, want \"1 0 1\" and 1", got)
+	}
+}
+
 func TestHelpAndVersion(t *testing.T) {
 	r := runCmd(t, "", "run", "--help")
 	if r.Code != 0 || !strings.Contains(r.Stderr, "Examples:") || !strings.Contains(r.Stderr, "--rootfs") {

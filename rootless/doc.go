@@ -24,7 +24,10 @@
 //
 // Go cannot unshare(CLONE_NEWUSER) in a running program, because the Go runtime is
 // always multi-threaded and the kernel refuses a user namespace to a threaded process.
-// So ccrun starts itself again, with clone flags, and names each stage:
+// So ccrun starts itself again, and the new process gets its user namespace either
+// from Go's clone or, built with make on linux/amd64, from ccrun's own entry point,
+// a few instructions that run before its Go runtime does (entry_linux.go). It
+// names each stage:
 //
 //	P0  ccrun                host, your uid. Parses the command line. For `run` it
 //	                         does everything outside the container itself, root or
@@ -42,25 +45,28 @@
 //	                         loopback, drops privileges, execve()s the command, which
 //	                         becomes PID 1. No ccrun code is left in the container.
 //
-// A rootless `ccrun run` is two processes, like crun's: P0, and the init, cloned
-// with CLONE_NEWUSER (and the mount and PID namespaces; the init makes the
+// A rootless `ccrun run` is two processes, like crun's: P0, and the init, made
+// in a new user namespace with the mount and PID ones (the init makes the
 // network, IPC, UTS and cgroup ones itself), so that its new user namespace
-// owns them all. An earlier ccrun ran the whole run in P1 and cloned
-// P2 from there: one more Go process start, and one more wait, each time, for
-// work (reading the store, making a directory) that needs no namespace. What
-// does need one is rare and gets a short-lived one of its own: a pull (the pull
-// program, in a new user namespace), and deleting a container directory in which
-// the container's other users, your subordinate ids, left what you may not
-// delete from outside (RemoveAll).
+// owns them all. (With the entry point there is a third for a moment: the
+// process P0 executes unshares, forks the init as P0's child, and exits.) An
+// earlier ccrun ran the whole run in P1 and cloned P2 from there: one more Go
+// process start, and one more wait, each time, for work (reading the store,
+// making a directory) that needs no namespace. What does need one is rare and
+// gets a short-lived one of its own: a pull (the pull program, in a new user
+// namespace), and deleting a container directory in which the container's other
+// users, your subordinate ids, left what you may not delete from outside
+// (RemoveAll).
 //
 // Capabilities are computed at execve (capabilities(7)): a process exec'd into a new
 // user namespace before its uid_map is written runs with an unmapped uid and would get
-// none. So the child of the clone, which holds every capability of its new namespace
+// none. So the child of Go's clone, which holds every capability of its new namespace
 // until it executes ccrun, first raises them all as ambient capabilities, which survive
-// an execve by any uid. The new process initialises Go meanwhile, and waits on its
-// sync socket until P0 has run newuidmap: P0 sends the spec (or P1 its go-ahead)
-// only then, and from then on the process's uid reads as 0 of the namespace. The
-// init clears the ambient set before it execs the command.
+// an execve by any uid. (An init made by the entry point has no such execve: it gets
+// them from unshare(2) and keeps them.) The new process initialises Go meanwhile, and
+// waits on its sync socket until P0 has run newuidmap: P0 sends the spec (or P1 its
+// go-ahead) only then, and from then on the process's uid reads as 0 of the namespace.
+// The init clears the ambient set before it execs the command.
 //
 // Every parent sets Pdeathsig=SIGKILL on its child from a goroutine locked to its OS
 // thread (the signal fires when the parent *thread* exits; see package child): kill

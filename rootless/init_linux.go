@@ -23,7 +23,10 @@ func InitMain() {
 	if os.Getenv("CCRUN_DEBUG") == "1" {
 		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("stage", InitName))
 	}
-	early := unshareEarly()
+	early := entrySession()
+	if early == nil {
+		early = unshareEarly()
+	}
 	sync := os.NewFile(syncFD, "sync")
 	m, _, err := recv(sync)
 	if err != nil || m.Type != msgSpec || m.Spec == nil {
@@ -54,6 +57,25 @@ func InitMain() {
 		fmt.Fprintf(os.Stderr, "ccrun: %v\n", err)
 	}
 	os.Exit(code)
+}
+
+// entrySession starts the init's own session when ccrun's entry point forked it
+// (see entry_linux.go), as Go's fork does for an init it clones
+// (SysProcAttr.Setsid): the container never shares the caller's controlling
+// terminal, so it cannot TIOCSTI into the caller's shell, and with -t it can
+// make its pty its controlling terminal. An error is reported once the spec
+// has come (nothing of the container has run yet).
+func entrySession() error {
+	if len(os.Args) < 2 || os.Args[1] != userNSArg {
+		return nil
+	}
+	if !entryAvailable() {
+		return errors.New("init: started for ccrun's entry point, which this ccrun was built without")
+	}
+	if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("start a session: %w", err)
+	}
+	return nil
 }
 
 // earlyNamespaces are the namespaces the init makes itself before it has its

@@ -76,16 +76,23 @@ const cloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWPID
 // the caller can prepare the container meanwhile: its start, and the helpers'
 // work, overlap with the caller's.
 //
-// Rootless (opts.MapIDs set), the clone makes the user namespace with the mount
-// and PID ones, and the init makes the others from inside it (see cloneFlags):
-// the new user namespace owns them all, so the init may mount an overlay, proc
-// and sysfs there, set the hostname, bring up its loopback. It is executed
-// before its ids are mapped, with an unmapped uid, and would get no capabilities
-// from that execve (capabilities(7)); so the child of the clone, which holds all
-// of them in its new namespace until then, raises them as ambient capabilities,
-// which survive the execve by any uid. The spec is sent once the maps are
-// written: from then on the init is uid 0 of its namespace. It clears the
-// ambient set itself before it execs the command.
+// Rootless (opts.MapIDs set), the user namespace is made with the mount and PID
+// ones, and the init makes the others from inside it (see cloneFlags): the new
+// user namespace owns them all, so the init may mount an overlay, proc and
+// sysfs there, set the hostname, bring up its loopback. The spec is sent once
+// the maps are written: from then on the init is uid 0 of its namespace.
+//
+// Two ways to make it, the same namespaces either way:
+//   - With ccrun's entry point (the Makefile's build on linux/amd64), ccrun is
+//     executed without a fork of P0, makes the namespaces before its Go runtime
+//     starts, and forks the init, which holds every capability of its namespace
+//     from then on (see entry_linux.go).
+//   - Without it, Go's clone makes them, by a full fork of P0. The init is then
+//     executed before its ids are mapped, with an unmapped uid, and would get
+//     no capabilities from that execve (capabilities(7)); so the child of the
+//     clone, which holds all of them in its new namespace until then, raises
+//     them as ambient capabilities, which survive the execve by any uid. The
+//     init clears the ambient set itself before it execs the command.
 func CloneInit(opts InitOptions) (*Container, error) {
 	parent, peer, err := socketPair()
 	if err != nil {
@@ -99,7 +106,16 @@ func CloneInit(opts InitOptions) (*Container, error) {
 		Setsid: true,
 	}
 	userNS := opts.MapIDs != nil
-	if userNS {
+	argv := []string{InitName}
+	var via func(pid int) (int, error)
+	switch {
+	case userNS && entryAvailable():
+		// ccrun's entry point makes the user namespace and the others, and
+		// forks the init, which starts its own session (see entry_linux.go).
+		sys.Cloneflags, sys.Setsid = 0, false
+		argv = append(argv, userNSArg)
+		via = func(mid int) (int, error) { return readEntryReport(parent, mid) }
+	case userNS:
 		sys.Cloneflags |= unix.CLONE_NEWUSER
 		sys.AmbientCaps = child.AllCaps()
 	}
@@ -112,12 +128,20 @@ func CloneInit(opts InitOptions) (*Container, error) {
 		Files: []uintptr{opts.Stdin.Fd(), opts.Stdout.Fd(), opts.Stderr.Fd(), peer.Fd()},
 		Sys:   sys,
 	}
-	slog.Debug("clone P2", "flags", flagNames(int(sys.Cloneflags)), "into_cgroup", opts.CgroupFD >= 0)
-	p, err := child.Start("/proc/self/exe", []string{InitName}, attr)
+	if via != nil {
+		slog.Debug("clone P2", "via", "entry point", "flags", flagNames(entryUnshareFlags), "into_cgroup", opts.CgroupFD >= 0)
+	} else {
+		slog.Debug("clone P2", "via", "fork", "flags", flagNames(int(sys.Cloneflags)), "into_cgroup", opts.CgroupFD >= 0)
+	}
+	p, err := child.StartVia("/proc/self/exe", argv, attr, via)
 	peer.Close()
 	if err != nil {
 		parent.Close()
-		if userNS {
+		var he *HintError
+		switch {
+		case errors.As(err, &he):
+			return nil, err
+		case userNS && via == nil:
 			return nil, userNSError(err)
 		}
 		return nil, fmt.Errorf("start init: %w", err)

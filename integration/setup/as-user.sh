@@ -19,5 +19,5 @@ install -D -m 755 "$here/integration/setup/busybox-oci.sh" "$scratch/src/integra
 home=$(getent passwd "$user" | cut -d: -f6)
 cd "$scratch"
 runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$home" USER="$user" \
-  LANG=C.UTF-8 CCRUN_BIN="$scratch/ccrun" CCRUN_SRC="$scratch/src" \
+  LANG=C.UTF-8 CCRUN_BIN="$scratch/ccrun" CCRUN_SRC="$scratch/src" CCRUN_INIT_CLONE="${CCRUN_INIT_CLONE:-}" \
   "$scratch/integration.test" -test.count=1 -test.timeout=20m "$@"

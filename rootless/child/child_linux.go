@@ -50,9 +50,26 @@ type Process struct {
 // the result back from that thread to the caller's costs a few thread
 // wake-ups, most of a millisecond on a busy 2-CPU machine.
 func Start(path string, argv []string, attr *syscall.ProcAttr) (*Process, error) {
+	return StartVia(path, argv, attr, nil)
+}
+
+// StartVia is Start for a child that makes the real one: when via is set, it is
+// called with the pid of the started process, on the same thread, and returns
+// the pid of the process to wait for, a child of ours too (clone(2),
+// CLONE_PARENT), having reaped the one started. The thread that started the
+// first process is its parent for the parent-death signal, and lives as long
+// as the second.
+func StartVia(path string, argv []string, attr *syscall.ProcAttr, via func(pid int) (int, error)) (*Process, error) {
+	forkExec := func() (int, error) {
+		pid, err := syscall.ForkExec(path, argv, attr)
+		if err != nil || via == nil {
+			return pid, err
+		}
+		return via(pid)
+	}
 	runtime.LockOSThread()
 	if unix.Gettid() == unix.Getpid() {
-		pid, err := syscall.ForkExec(path, argv, attr)
+		pid, err := forkExec()
 		runtime.UnlockOSThread()
 		if err != nil {
 			return &Process{Pid: pid}, err
@@ -70,7 +87,7 @@ func Start(path string, argv []string, attr *syscall.ProcAttr) (*Process, error)
 	done := make(chan syscall.WaitStatus, 1)
 	go func() {
 		runtime.LockOSThread()
-		pid, err := syscall.ForkExec(path, argv, attr)
+		pid, err := forkExec()
 		started <- result{pid, err}
 		if err != nil {
 			return

@@ -1,6 +1,8 @@
 package child
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"syscall"
@@ -56,6 +58,38 @@ func TestStart(t *testing.T) {
 	}
 	if _, err := Start("/no/such/program", []string{"x"}, attr); err == nil {
 		t.Error("Start of a missing program succeeded")
+	}
+}
+
+// StartVia waits for the process via hands over, not the one it started, and
+// reports via's error.
+func TestStartVia(t *testing.T) {
+	attr := &syscall.ProcAttr{Files: []uintptr{0, 1, 2}}
+	var first int
+	p, err := StartVia("/bin/true", []string{"true"}, attr, func(pid int) (int, error) {
+		first = pid
+		var ws syscall.WaitStatus
+		if _, err := syscall.Wait4(pid, &ws, 0, nil); err != nil || ws.ExitStatus() != 0 {
+			return 0, fmt.Errorf("first process: %v, status %d", err, ws.ExitStatus())
+		}
+		return syscall.ForkExec("/bin/sh", []string{"sh", "-c", "exit 9"}, attr)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Pid == first || first == 0 {
+		t.Errorf("pid %d, first %d: want the second process", p.Pid, first)
+	}
+	if ws := <-p.Done; ws.ExitStatus() != 9 {
+		t.Errorf("exit status %d, want 9 (the second process's)", ws.ExitStatus())
+	}
+	_, err = StartVia("/bin/true", []string{"true"}, attr, func(pid int) (int, error) {
+		var ws syscall.WaitStatus
+		_, _ = syscall.Wait4(pid, &ws, 0, nil)
+		return 0, errors.New("no report")
+	})
+	if err == nil || err.Error() != "no report" {
+		t.Errorf("StartVia whose via failed: %v", err)
 	}
 }
 
