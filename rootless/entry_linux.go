@@ -2,7 +2,6 @@ package rootless
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"os"
 	"syscall"
@@ -130,11 +129,7 @@ func decodeEntryReport(b []byte) (int, error) {
 	case entryStepUnshare:
 		return 0, userNSError(syscall.Errno(val))
 	case entryStepClone:
-		err := fmt.Errorf("fork the init in its new namespaces: %w", syscall.Errno(val))
-		if errors.Is(err, unix.ENOSPC) {
-			return 0, &HintError{err, "the limit of PID namespaces (user.max_pid_namespaces) is reached"}
-		}
-		return 0, err
+		return 0, fmt.Errorf("fork the init in its new namespaces: %w", syscall.Errno(val))
 	}
 	return 0, fmt.Errorf("the init's first stage sent an unknown report (step %d, value %d)", step, val)
 }
