@@ -14,12 +14,13 @@ import (
 // A rootless init must be created in a new user namespace, and the namespaces it
 // is PID 1 and has its mounts in must be owned by that one. clone(2) with
 // CLONE_NEWUSER does it in one step, but Go then forks P0 in full: the kernel
-// copies P0's page tables, P0 takes a page fault on every page it writes until
-// the child has exec'd, and newuidmap cannot start before that exec (Go's
-// syscall.forkExec uses CLONE_VM|CLONE_VFORK only without CLONE_NEWUSER, because
-// a vfork child shares its parent's memory and would block it). On the 2-CPU
-// test machines that fork costs 0.3 to 0.45 ms more than a vfork, on the way to
-// every rootless container, and P0's page faults after it come on top.
+// copies P0's page tables and write-protects its pages, so P0 then takes a page
+// fault at its first write to each, and newuidmap cannot start before the
+// child's exec (Go's syscall.forkExec uses CLONE_VM|CLONE_VFORK only without
+// CLONE_NEWUSER, because a vfork child shares its parent's memory and would
+// block it). On the 2-CPU test machines that fork costs 0.3 to 0.45 ms more
+// than a vfork, on the way to every rootless container, and P0's page faults
+// after it come on top.
 //
 // Nor can a Go program make a user namespace for itself: unshare(2) refuses
 // CLONE_NEWUSER to a process with more than one thread, and Go's runtime starts
