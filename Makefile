@@ -6,7 +6,8 @@ GO        ?= go
 TAGS      := containers_image_openpgp exclude_graphdriver_btrfs exclude_graphdriver_devicemapper
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
-GOBUILD   := CGO_ENABLED=0 $(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)'
+GOBUILD_LD = CGO_ENABLED=0 $(GO) build -trimpath -tags '$(TAGS)' -ldflags
+GOBUILD   := $(GOBUILD_LD) '$(LDFLAGS)'
 # ccrun's own ELF entry point, on linux/amd64: there a rootless init makes its
 # user namespace before Go starts (see rootless/entry_linux.go). Elsewhere, or
 # built without it, ccrun uses Go's clone, which is slower.
@@ -26,7 +27,7 @@ REAPER_PROGRAM := rootless/ccrun-init
 all: build
 
 build: programs
-	CGO_ENABLED=0 $(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS) $(ENTRY)' -o bin/ccrun ./cmd/ccrun
+	$(GOBUILD_LD) '$(LDFLAGS) $(ENTRY)' -o bin/ccrun ./cmd/ccrun
 
 programs:
 	$(GOBUILD) -o $(PULL_PROGRAM) ./cmd/ccrun-pull

@@ -2,11 +2,14 @@ package rootless
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ccrun/ccrun/rootless/child"
 )
 
 // # The user namespace before Go starts
@@ -98,20 +101,19 @@ func entryAvailable() bool { return entryHooked == 1 }
 // writes its report before it exits, so once mid is reaped the report is
 // there or never will be: nothing waits on a process that was killed.
 func readEntryReport(sync *os.File, mid int) (int, error) {
-	var ws syscall.WaitStatus
-	for {
-		_, err := syscall.Wait4(mid, &ws, 0, nil)
-		if err == nil {
-			break
-		}
-		if err != syscall.EINTR {
-			return 0, fmt.Errorf("wait for the init's first stage: %w", err)
-		}
+	ws, err := child.Reap(mid)
+	if err != nil {
+		return 0, fmt.Errorf("wait for the init's first stage: %w", err)
 	}
 	b := make([]byte, 8)
 	n, _, err := unix.Recvfrom(int(sync.Fd()), b, unix.MSG_DONTWAIT)
-	if err != nil || n != len(b) {
-		return 0, fmt.Errorf("the init's first stage ended (%s) without a report", describeStatus(ws))
+	switch {
+	case errors.Is(err, unix.EAGAIN) || (err == nil && n == 0):
+		return 0, fmt.Errorf("the init's first stage ended (%s) without a report", child.ExitDescription(ws))
+	case err != nil:
+		return 0, fmt.Errorf("read the report of the init's first stage: %w", err)
+	case n != len(b):
+		return 0, fmt.Errorf("the init's first stage sent a report of %d bytes, want %d", n, len(b))
 	}
 	return decodeEntryReport(b)
 }
@@ -133,14 +135,4 @@ func decodeEntryReport(b []byte) (int, error) {
 		return 0, fmt.Errorf("fork the init in its new namespaces: %w", syscall.Errno(val))
 	}
 	return 0, fmt.Errorf("the init's first stage sent an unknown report (step %d, value %d)", step, val)
-}
-
-func describeStatus(ws syscall.WaitStatus) string {
-	switch {
-	case ws.Signaled():
-		return "killed by " + ws.Signal().String()
-	case ws.Exited():
-		return fmt.Sprintf("exit status %d", ws.ExitStatus())
-	}
-	return fmt.Sprintf("wait status %#x", uint32(ws))
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/ccrun/ccrun/rootless/child"
 )
 
 // Plans are the uid and gid mappings of one user namespace and how to write them.
@@ -177,26 +179,19 @@ func waitAll(procs []helperProc, errs []error) error {
 	for _, p := range procs {
 		msg, _ := io.ReadAll(io.LimitReader(p.stderr, 4096))
 		p.stderr.Close()
-		var ws syscall.WaitStatus
-		if _, err := syscall.Wait4(p.pid, &ws, 0, nil); err != nil {
+		ws, err := child.Reap(p.pid)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("wait for %s: %w", p.argv[0], err))
 			continue
 		}
 		if ws.Exited() && ws.ExitStatus() == 0 {
 			continue
 		}
-		err := fmt.Errorf("%s: %s", strings.Join(p.argv, " "), exitDescription(ws))
+		err = fmt.Errorf("%s: %s", strings.Join(p.argv, " "), child.ExitDescription(ws))
 		if m := strings.TrimSpace(string(msg)); m != "" {
 			err = fmt.Errorf("%w: %s", err, m)
 		}
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
-}
-
-func exitDescription(ws syscall.WaitStatus) string {
-	if ws.Signaled() {
-		return "killed by " + ws.Signal().String()
-	}
-	return "exit status " + strconv.Itoa(ws.ExitStatus())
 }

@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -101,16 +102,32 @@ func StartVia(path string, argv []string, attr *syscall.ProcAttr, via func(pid i
 // wait waits for child pid and returns its wait status (125 when it cannot be
 // told: ccrun's failure, never success).
 func wait(pid int) syscall.WaitStatus {
+	ws, err := Reap(pid)
+	if err != nil {
+		return syscall.WaitStatus(125 << 8)
+	}
+	return ws
+}
+
+// Reap waits for child pid to end, through interrupted waits (EINTR), and
+// returns its wait status.
+func Reap(pid int) (syscall.WaitStatus, error) {
 	var ws syscall.WaitStatus
 	for {
 		_, err := syscall.Wait4(pid, &ws, 0, nil)
-		if err == nil {
-			return ws
-		}
 		if err != syscall.EINTR {
-			return syscall.WaitStatus(125 << 8)
+			return ws, err
 		}
 	}
+}
+
+// ExitDescription says how a reaped child ended, as a shell does: "exit
+// status N" or "killed by SIGNAL".
+func ExitDescription(ws syscall.WaitStatus) string {
+	if ws.Signaled() {
+		return "killed by " + ws.Signal().String()
+	}
+	return "exit status " + strconv.Itoa(ws.ExitStatus())
 }
 
 // Kill kills the child and waits for it.

@@ -93,6 +93,24 @@ func TestStartVia(t *testing.T) {
 	}
 }
 
+// Reap returns how a child ended, which ExitDescription says as a shell does.
+func TestReapAndExitDescription(t *testing.T) {
+	attr := &syscall.ProcAttr{Files: []uintptr{0, 1, 2}}
+	for script, want := range map[string]string{"exit 3": "exit status 3", "kill -9 $$": "killed by killed"} {
+		pid, err := syscall.ForkExec("/bin/sh", []string{"sh", "-c", script}, attr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws, err := Reap(pid)
+		if err != nil || ExitDescription(ws) != want {
+			t.Errorf("sh -c %q: %q, %v; want %q", script, ExitDescription(ws), err, want)
+		}
+	}
+	if _, err := Reap(1 << 22); err != syscall.ECHILD {
+		t.Errorf("Reap of no child: %v, want ECHILD", err)
+	}
+}
+
 // ParentAlive tells a hung-up socket from one whose other end is open.
 func TestParentAlive(t *testing.T) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
